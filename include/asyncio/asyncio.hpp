@@ -1,0 +1,10 @@
+// asyncio/asyncio.hpp - everything: `#include <asyncio/asyncio.hpp>`.
+#pragma once
+
+#include <asyncio/events.hpp>
+#include <asyncio/exceptions.hpp>
+#include <asyncio/locks.hpp>
+#include <asyncio/queues.hpp>
+#include <asyncio/runners.hpp>
+#include <asyncio/tasks.hpp>
+#include <asyncio/timeouts.hpp>

@@ -1,0 +1,94 @@
+// asyncio/detail/ring_buffer.hpp - a growable FIFO ring buffer.
+//
+// Capacity is a power of two; it doubles when full and never shrinks, so a
+// queue in steady state does not allocate. Elements are constructed in place
+// in raw storage: T need not be default-constructible, and may be move-only.
+#pragma once
+
+#include <cassert>
+#include <cstddef>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace asyncio::detail {
+
+template <class T>
+class RingBuffer {
+public:
+    RingBuffer() noexcept = default;
+    RingBuffer(const RingBuffer&) = delete;
+    RingBuffer& operator=(const RingBuffer&) = delete;
+    RingBuffer(RingBuffer&& o) noexcept
+        : data_(std::exchange(o.data_, nullptr)),
+          mask_(std::exchange(o.mask_, 0)),
+          head_(std::exchange(o.head_, 0)),
+          tail_(std::exchange(o.tail_, 0)) {}
+    ~RingBuffer() {
+        clear();
+        ::operator delete(static_cast<void*>(data_));
+    }
+
+    std::size_t size() const noexcept { return tail_ - head_; }
+    bool empty() const noexcept { return tail_ == head_; }
+    std::size_t capacity() const noexcept { return mask_ + (data_ ? 1 : 0); }
+
+    T& front() noexcept { assert(!empty()); return data_[head_ & mask_]; }
+    T& back() noexcept { assert(!empty()); return data_[(tail_ - 1) & mask_]; }
+    /// i-th element from the front.
+    const T& operator[](std::size_t i) const noexcept { return data_[(head_ + i) & mask_]; }
+
+    /// Strong guarantee: if constructing the element (or growing) throws,
+    /// the buffer is unchanged.
+    template <class... Args>
+    void emplace_back(Args&&... args) {
+        if (size() == capacity()) grow();
+        ::new (static_cast<void*>(data_ + (tail_ & mask_))) T(std::forward<Args>(args)...);
+        ++tail_;
+    }
+
+    void pop_front() noexcept {
+        assert(!empty());
+        data_[head_ & mask_].~T();
+        ++head_;
+    }
+
+    void clear() noexcept {
+        while (!empty()) pop_front();
+    }
+
+    void reserve(std::size_t n) {
+        while (capacity() < n) grow();
+    }
+
+private:
+    void grow() {
+        std::size_t cap = capacity();
+        std::size_t new_cap = cap ? cap * 2 : 8;
+        T* fresh = static_cast<T*>(::operator new(new_cap * sizeof(T)));
+        std::size_t n = size();
+        std::size_t i = 0;
+        try {
+            for (; i < n; ++i)
+                ::new (static_cast<void*>(fresh + i)) T(std::move_if_noexcept(data_[(head_ + i) & mask_]));
+        } catch (...) {
+            for (std::size_t j = 0; j < i; ++j) fresh[j].~T();
+            ::operator delete(static_cast<void*>(fresh));
+            throw;
+        }
+        clear();
+        ::operator delete(static_cast<void*>(data_));
+        data_ = fresh;
+        mask_ = new_cap - 1;
+        head_ = 0;
+        tail_ = n;
+    }
+
+    T* data_ = nullptr;
+    std::size_t mask_ = 0;   // capacity - 1 (0 while unallocated)
+    std::size_t head_ = 0;   // index of the front element (monotonic)
+    std::size_t tail_ = 0;   // one past the back element (monotonic)
+};
+
+}  // namespace asyncio::detail

@@ -1,0 +1,125 @@
+// asyncio/detail/wait_list.hpp - FIFO lists of tasks waiting on a condition
+// (queue getters, putters and joiners; event waiters).
+#pragma once
+
+#include <asyncio/detail/intrusive_list.hpp>
+#include <asyncio/detail/promise.hpp>
+
+#include <coroutine>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace asyncio::detail {
+
+/// One waiting task; lives inside the awaiter (no allocation per wait).
+///
+/// Python keeps a cancelled waiter's future in its deque until the task runs
+/// (so `_getters[n]` counts it) and drops it when it is skipped by a wake-up;
+/// the node does the same, so `str(q)` matches CPython at every step.
+struct WaitNode : Waiter, ListNode {
+    /// idle      - not waiting (not yet suspended, or resumed);
+    /// waiting   - in the list, its task suspended;
+    /// woken     - taken off the list, its task's step scheduled;
+    /// cancelled - its task was cancelled while waiting; the step is
+    ///             scheduled; it may still be in the list.
+    enum class State : std::uint8_t { idle, waiting, woken, cancelled };
+
+    WaitNode() noexcept { cancel = &cancel_wait; }
+    WaitNode(const WaitNode& o) noexcept : Waiter(o), ListNode() {}  // copy before waiting only
+    WaitNode& operator=(const WaitNode&) = delete;
+    ~WaitNode() { leave(); }
+
+    PromiseBase* task = nullptr;
+    IntrusiveList* list = nullptr;
+    State state = State::idle;
+
+    void wait_on(IntrusiveList& l, PromiseBase& frame, std::coroutine_handle<> h) noexcept {
+        task = frame.root;
+        list = &l;
+        state = State::waiting;
+        l.push_back(this);
+        task->suspend_on(h, this);
+    }
+
+    /// Leaves the list if still in it.
+    void leave() noexcept {
+        if (linked()) list->erase(this);
+    }
+
+    /// Takes the node off its list and schedules its task.
+    void wake() {
+        leave();
+        state = State::woken;
+        task->schedule_step();
+    }
+
+    /// Call first in await_resume() after a suspension: raises CancelledError
+    /// if the task was cancelled while waiting. Returns true if the task was
+    /// cancelled after being woken (the caller may have a wake-up to pass on;
+    /// it must raise CancelledError afterwards).
+    bool resume_cancelled() {
+        if (state == State::cancelled) {
+            leave();
+            state = State::idle;
+            throw CancelledError();
+        }
+        state = State::idle;
+        return task->take_cancel();
+    }
+
+private:
+    static bool cancel_wait(Waiter* w) {
+        auto* self = static_cast<WaitNode*>(w);
+        if (self->state != State::waiting) return false;
+        self->state = State::cancelled;
+        self->task->schedule_step();
+        return true;
+    }
+};
+
+/// A list of WaitNodes and the loop they belong to while any waits.
+class WaitList {
+public:
+    WaitList() = default;
+    WaitList(const WaitList&) = delete;
+    WaitList& operator=(const WaitList&) = delete;
+    ~WaitList() { list_.clear(); }
+
+    bool empty() const noexcept { return list_.empty(); }
+    /// Waiters in the list, counting cancelled ones whose task has not run yet.
+    std::size_t size() const noexcept { return list_.size(); }
+    IntrusiveList& list() noexcept { return list_; }
+
+    /// Checks that `frame` runs on the loop of the tasks already waiting.
+    /// `what` names the owner in the error message.
+    void check_loop(const PromiseBase& frame, std::string_view what) const {
+        if (auto* n = static_cast<WaitNode*>(list_.front()); n && n->task->loop != frame.root->loop)
+            throw std::runtime_error("<" + std::string(what) + "> is bound to a different event loop");
+    }
+
+    /// Wakes the first waiter that is still waiting, dropping cancelled ones
+    /// on the way (Python's _wakeup_next). Returns false if there was none.
+    bool wake_one() {
+        while (auto* n = static_cast<WaitNode*>(list_.front())) {
+            if (n->state == WaitNode::State::waiting) {
+                n->wake();
+                return true;
+            }
+            list_.erase(n);
+        }
+        return false;
+    }
+
+    /// Wakes every waiter, in order.
+    void wake_all() {
+        while (wake_one()) {
+        }
+    }
+
+private:
+    IntrusiveList list_;
+};
+
+}  // namespace asyncio::detail

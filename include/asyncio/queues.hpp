@@ -1,0 +1,419 @@
+// asyncio/queues.hpp - Python's asyncio.queues: Queue, LifoQueue,
+// PriorityQueue and their exceptions.
+#pragma once
+
+#include <asyncio/detail/repr.hpp>
+#include <asyncio/detail/ring_buffer.hpp>
+#include <asyncio/detail/wait_list.hpp>
+#include <asyncio/exceptions.hpp>
+#include <asyncio/tasks.hpp>
+
+#include <cassert>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <ostream>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace asyncio {
+
+namespace detail {
+
+/// FIFO storage (Python's Queue: a deque).
+template <class T>
+class FifoStorage {
+public:
+    static constexpr std::string_view name = "Queue";
+    std::size_t size() const noexcept { return buf_.size(); }
+    template <class U>
+    void push(U&& x) { buf_.emplace_back(std::forward<U>(x)); }
+    T pop() {
+        T x(std::move(buf_.front()));
+        buf_.pop_front();
+        return x;
+    }
+    void discard() noexcept { buf_.pop_front(); }
+    template <class F>
+    void for_each(F&& f) const {
+        for (std::size_t i = 0; i < buf_.size(); ++i) f(buf_[i]);
+    }
+
+private:
+    RingBuffer<T> buf_;
+};
+
+/// LIFO storage (Python's LifoQueue: a list used as a stack).
+template <class T>
+class LifoStorage {
+public:
+    static constexpr std::string_view name = "LifoQueue";
+    std::size_t size() const noexcept { return v_.size(); }
+    template <class U>
+    void push(U&& x) { v_.emplace_back(std::forward<U>(x)); }
+    T pop() {
+        T x(std::move(v_.back()));
+        v_.pop_back();
+        return x;
+    }
+    void discard() noexcept { v_.pop_back(); }
+    template <class F>
+    void for_each(F&& f) const {
+        for (const T& x : v_) f(x);
+    }
+
+private:
+    std::vector<T> v_;
+};
+
+/// Priority storage: exactly Python's heapq (heappush/heappop, same sift
+/// algorithms, so the array order printed by str(q) is CPython's), with ties
+/// between equal items broken by insertion order (a stable priority queue).
+///
+/// Every comparison is made before anything moves, so a throwing Compare
+/// leaves the heap exactly as it was.
+template <class T, class Compare>
+class PriorityStorage {
+public:
+    static constexpr std::string_view name = "PriorityQueue";
+    explicit PriorityStorage(Compare comp = Compare()) : comp_(std::move(comp)) {}
+
+    std::size_t size() const noexcept { return heap_.size(); }
+
+    template <class U>
+    void push(U&& x) {
+        Entry e{T(std::forward<U>(x)), seq_};
+        // heapq._siftdown(heap, 0, len(heap) - 1), positions first.
+        std::size_t pos = heap_.size();
+        while (pos > 0) {
+            std::size_t parent = (pos - 1) >> 1;
+            if (!less(e, heap_[parent])) break;
+            pos = parent;
+        }
+        heap_.push_back(std::move(e));
+        ++seq_;
+        std::size_t hole = heap_.size() - 1;
+        if (hole == pos) return;
+        Entry item = std::move(heap_[hole]);
+        while (hole != pos) {
+            std::size_t parent = (hole - 1) >> 1;
+            heap_[hole] = std::move(heap_[parent]);
+            hole = parent;
+        }
+        heap_[pos] = std::move(item);
+    }
+
+    T pop() {
+        const std::size_t n = heap_.size() - 1;  // size after popping the last element
+        if (n == 0) {
+            T x(std::move(heap_.back().value));
+            heap_.pop_back();
+            return x;
+        }
+        // heapq.heappop: the last element replaces the root, then _siftup(heap, 0):
+        // descend along the smaller children to a leaf, then _siftdown back up.
+        Entry& last = heap_[n];
+        std::size_t path[sizeof(std::size_t) * 8 + 1];
+        std::size_t k = 0;
+        path[0] = 0;
+        for (std::size_t child = 1; child < n; child = 2 * path[k] + 1) {
+            std::size_t right = child + 1;
+            if (right < n && !less(heap_[child], heap_[right])) child = right;
+            path[++k] = child;
+        }
+        std::size_t m = k;  // the new item settles at path[m]
+        while (m > 0 && less(last, heap_[path[m]])) --m;
+
+        T result(std::move(heap_[0].value));
+        for (std::size_t i = 0; i < m; ++i) heap_[path[i]] = std::move(heap_[path[i + 1]]);
+        heap_[path[m]] = std::move(last);
+        heap_.pop_back();
+        return result;
+    }
+
+    void discard() { (void)pop(); }
+
+    template <class F>
+    void for_each(F&& f) const {
+        for (const Entry& e : heap_) f(e.value);
+    }
+
+private:
+    struct Entry {
+        T value;
+        std::uint64_t seq;
+    };
+    bool less(const Entry& a, const Entry& b) const {
+        if (comp_(a.value, b.value)) return true;
+        if (comp_(b.value, a.value)) return false;
+        return a.seq < b.seq;
+    }
+
+    std::vector<Entry> heap_;
+    Compare comp_;
+    std::uint64_t seq_ = 0;
+};
+
+/// The logic shared by Queue, LifoQueue and PriorityQueue (Python's Queue
+/// with its _init/_put/_get hooks): `Storage` decides only the order.
+template <class T, class Storage>
+class BasicQueue {
+public:
+    using value_type = T;
+
+    explicit BasicQueue(std::ptrdiff_t maxsize = 0, Storage storage = Storage())
+        : items_(std::move(storage)), maxsize_(maxsize) {}
+    BasicQueue(const BasicQueue&) = delete;
+    BasicQueue& operator=(const BasicQueue&) = delete;
+    ~BasicQueue() {
+        assert(getters_.empty() && putters_.empty() && joiners_.empty() &&
+               "asyncio queue destroyed while tasks wait on it");
+    }
+
+    /// The maxsize given to the constructor (<= 0: unbounded).
+    std::ptrdiff_t maxsize() const noexcept { return maxsize_; }
+    std::size_t qsize() const noexcept { return items_.size(); }
+    bool empty() const noexcept { return items_.size() == 0; }
+    /// True if maxsize > 0 and the queue holds maxsize items (or more, if
+    /// maxsize was lowered... it cannot be: maxsize is fixed).
+    bool full() const noexcept {
+        return maxsize_ > 0 && items_.size() >= static_cast<std::size_t>(maxsize_);
+    }
+
+    /// Puts without waiting. Throws QueueShutDown after shutdown(), QueueFull
+    /// when full. Wakes the first waiting getter.
+    void put_nowait(T item) {
+        if (shutdown_) throw QueueShutDown();
+        if (full()) throw QueueFull();
+        items_.push(std::move(item));
+        ++unfinished_;
+        if (!getters_.empty()) getters_.wake_one();
+    }
+
+    /// Gets without waiting. Throws QueueEmpty when empty, or QueueShutDown
+    /// when empty and shut down. Wakes the first waiting putter.
+    T get_nowait() {
+        if (empty()) {
+            if (shutdown_) throw QueueShutDown();
+            throw QueueEmpty();
+        }
+        T item = items_.pop();
+        if (!putters_.empty()) putters_.wake_one();
+        return item;
+    }
+
+    /// Marks one item put as processed. Throws ValueError when called more
+    /// times than items were put. Wakes every join() when none is left.
+    void task_done() {
+        if (unfinished_ == 0) throw ValueError("task_done() called too many times");
+        if (--unfinished_ == 0) joiners_.wake_all();
+    }
+
+    /// Python 3.13's shutdown(): puts raise QueueShutDown from now on; gets
+    /// return what is left, then raise QueueShutDown; every blocked getter and
+    /// putter wakes. `immediate` also discards the items, counting each as
+    /// done (never below zero).
+    void shutdown(bool immediate = false) {
+        shutdown_ = true;
+        if (immediate) {
+            while (!empty()) {
+                items_.discard();
+                if (unfinished_ > 0) --unfinished_;
+            }
+            if (unfinished_ == 0) joiners_.wake_all();
+        }
+        getters_.wake_all();
+        putters_.wake_all();
+    }
+
+    class GetAwaiter;
+    class PutAwaiter;
+    class JoinAwaiter;
+
+    /// Awaitable: removes and returns an item, waiting while the queue is
+    /// empty. Raises QueueShutDown when shut down and empty.
+    [[nodiscard]] GetAwaiter get() noexcept { return GetAwaiter(*this); }
+    /// Awaitable: puts an item, waiting while the queue is full. Raises
+    /// QueueShutDown when shut down.
+    [[nodiscard]] PutAwaiter put(T item) noexcept(std::is_nothrow_move_constructible_v<T>) {
+        return PutAwaiter(*this, std::move(item));
+    }
+    /// Awaitable: waits until every item put has been marked done.
+    [[nodiscard]] JoinAwaiter join() noexcept { return JoinAwaiter(*this); }
+
+    /// Python's str(q): `<Queue maxsize=1 _queue=[1, 2] _getters[1] _putters[1] tasks=2 shutdown>`.
+    friend std::ostream& operator<<(std::ostream& os, const BasicQueue& q) {
+        os << '<' << Storage::name << " maxsize=" << q.maxsize_;
+        if constexpr (is_reprable<T>()) {
+            if (!q.empty()) {
+                os << " _queue=[";
+                bool first = true;
+                q.items_.for_each([&](const T& x) {
+                    if (!first) os << ", ";
+                    first = false;
+                    repr(os, x);
+                });
+                os << ']';
+            }
+        }
+        if (!q.getters_.empty()) os << " _getters[" << q.getters_.size() << ']';
+        if (!q.putters_.empty()) os << " _putters[" << q.putters_.size() << ']';
+        if (q.unfinished_) os << " tasks=" << q.unfinished_;
+        if (q.shutdown_) os << " shutdown";
+        return os << '>';
+    }
+
+    // ---- awaiters: each is its own wait-list node ----
+
+    class GetAwaiter : WaitNode {
+    public:
+        explicit GetAwaiter(BasicQueue& q) noexcept : q_(&q) { rewait = &rewait_fn; }
+        bool await_ready() const noexcept { return !q_->empty() || q_->shutdown_; }
+        template <class P>
+        void await_suspend(std::coroutine_handle<P> h) {
+            static_assert(std::is_base_of_v<PromiseBase, P>, "asyncio awaitables can only be awaited inside an asyncio::Task coroutine");
+            q_->check_loop(h.promise());
+            wait_on(q_->getters_.list(), h.promise(), h);
+        }
+        T await_resume() {
+            if (state != State::idle && resume_cancelled()) {
+                // Woken, then cancelled before it ran: pass the wake-up on.
+                if (!q_->empty()) q_->getters_.wake_one();
+                throw CancelledError();
+            }
+            return q_->get_nowait();
+        }
+
+    private:
+        // Woken, but another task took the item first: wait again, at the back.
+        static bool rewait_fn(Waiter* w) {
+            auto* self = static_cast<GetAwaiter*>(w);
+            if (self->state != State::woken || !self->q_->empty() || self->q_->shutdown_) return false;
+            self->state = State::waiting;
+            self->list->push_back(self);
+            return true;
+        }
+        BasicQueue* q_;
+    };
+
+    class PutAwaiter : WaitNode {
+    public:
+        PutAwaiter(BasicQueue& q, T&& item) noexcept(std::is_nothrow_move_constructible_v<T>)
+            : q_(&q), item_(std::move(item)) {
+            rewait = &rewait_fn;
+        }
+        PutAwaiter(PutAwaiter&& o) noexcept(std::is_nothrow_move_constructible_v<T>)
+            : WaitNode(o), q_(o.q_), item_(std::move(o.item_)) {}
+        bool await_ready() const noexcept { return !q_->full() || q_->shutdown_; }
+        template <class P>
+        void await_suspend(std::coroutine_handle<P> h) {
+            static_assert(std::is_base_of_v<PromiseBase, P>, "asyncio awaitables can only be awaited inside an asyncio::Task coroutine");
+            q_->check_loop(h.promise());
+            wait_on(q_->putters_.list(), h.promise(), h);
+        }
+        void await_resume() {
+            if (state != State::idle && resume_cancelled()) {
+                if (!q_->full()) q_->putters_.wake_one();
+                throw CancelledError();
+            }
+            q_->put_nowait(std::move(item_));
+        }
+
+    private:
+        static bool rewait_fn(Waiter* w) {
+            auto* self = static_cast<PutAwaiter*>(w);
+            if (self->state != State::woken || !self->q_->full() || self->q_->shutdown_) return false;
+            self->state = State::waiting;
+            self->list->push_back(self);
+            return true;
+        }
+        BasicQueue* q_;
+        T item_;
+    };
+
+    class JoinAwaiter : WaitNode {
+    public:
+        explicit JoinAwaiter(BasicQueue& q) noexcept : q_(&q) {}
+        bool await_ready() const noexcept { return q_->unfinished_ == 0; }
+        template <class P>
+        void await_suspend(std::coroutine_handle<P> h) {
+            static_assert(std::is_base_of_v<PromiseBase, P>, "asyncio awaitables can only be awaited inside an asyncio::Task coroutine");
+            q_->check_loop(h.promise());
+            wait_on(q_->joiners_.list(), h.promise(), h);
+        }
+        void await_resume() {
+            if (state != State::idle && resume_cancelled()) throw CancelledError();
+        }
+
+    private:
+        BasicQueue* q_;
+    };
+
+private:
+    // Python binds a queue to the loop of its first blocking call; here a
+    // queue is bound only while tasks wait on it, so it can serve one loop
+    // after another.
+    void check_loop(const PromiseBase& frame) const {
+        for (const WaitList* l : {&getters_, &putters_, &joiners_}) {
+            if (!l->empty()) return l->check_loop(frame, Storage::name);
+        }
+    }
+
+    Storage items_;
+    std::ptrdiff_t maxsize_;
+    std::size_t unfinished_ = 0;  // Python's _unfinished_tasks
+    bool shutdown_ = false;
+    WaitList getters_;
+    WaitList putters_;
+    WaitList joiners_;
+};
+
+}  // namespace detail
+
+/// Python's asyncio.Queue: a FIFO queue for tasks of one event loop.
+///
+/// Ordering: items come out in the order they were put. Blocked getters and
+/// putters are woken one at a time, in the order they started waiting,
+/// through the ready queue; a woken task re-checks when it runs and waits
+/// again at the back if another task took the item or slot first (as
+/// CPython). An item stays in the queue until the woken getter runs.
+/// Cancellation never loses an item or a wake-up.
+///
+/// Complexity: put/get O(1) (amortized; the ring buffer grows, never
+/// shrinks), no allocation per wait (awaiters are the wait-list nodes).
+///
+/// Thread safety: single loop. Distinct objects: safe. Shared objects:
+/// unsafe; use from the thread of the loop running its tasks. The *_nowait
+/// members, qsize, empty, full, task_done and shutdown also work with no
+/// running loop. Destroying a queue while tasks wait on it is a bug
+/// (asserted in debug builds).
+template <class T>
+class Queue : public detail::BasicQueue<T, detail::FifoStorage<T>> {
+public:
+    explicit Queue(std::ptrdiff_t maxsize = 0) : detail::BasicQueue<T, detail::FifoStorage<T>>(maxsize) {}
+};
+
+/// Python's asyncio.LifoQueue: as Queue, but the last item put comes out
+/// first. Same ordering of waiters, same thread-safety rules.
+template <class T>
+class LifoQueue : public detail::BasicQueue<T, detail::LifoStorage<T>> {
+public:
+    explicit LifoQueue(std::ptrdiff_t maxsize = 0) : detail::BasicQueue<T, detail::LifoStorage<T>>(maxsize) {}
+};
+
+/// Python's asyncio.PriorityQueue: as Queue, but the smallest item under
+/// `Compare` comes out first (Python's heapq, O(log n)); beyond CPython,
+/// equal items come out in insertion order, so a Compare that looks only at a
+/// priority field gives a stable priority queue. Same ordering of waiters,
+/// same thread-safety rules.
+template <class T, class Compare = std::less<T>>
+class PriorityQueue : public detail::BasicQueue<T, detail::PriorityStorage<T, Compare>> {
+public:
+    explicit PriorityQueue(std::ptrdiff_t maxsize = 0, Compare comp = Compare())
+        : detail::BasicQueue<T, detail::PriorityStorage<T, Compare>>(maxsize, detail::PriorityStorage<T, Compare>(std::move(comp))) {}
+};
+
+}  // namespace asyncio
