@@ -185,6 +185,7 @@ public:
     bool must_cancel = false;   // root: cancel() arrived when nothing could take it
     bool throw_cancel = false;  // root: the step now resuming must raise CancelledError
     bool started = false;       // root: its first step ran
+    bool sync_start = false;    // child: still inside the parent's await_suspend
     std::uint32_t num_cancels = 0;  // root: Python's _num_cancels_requested
     EventLoop* loop = nullptr;
     PromiseBase* root = this;               // the task this frame runs in
@@ -233,6 +234,10 @@ struct FinalAwaiter {
         PromiseBase& p = h.promise();
         if (p.state == PromiseBase::State::child) {
             p.state = PromiseBase::State::done;
+            // Finished inside the awaiter's await_suspend: return there, and
+            // it continues the parent without suspending it. Otherwise
+            // resume the parent, which waited.
+            if (p.sync_start) return std::noop_coroutine();
             return p.continuation;
         }
         p.finish();  // may destroy the frame: touch nothing after this
