@@ -495,22 +495,29 @@ protected:
         }
     }
 
-    void suspend(Child* children, std::size_t n, PromiseBase& frame, std::coroutine_handle<> h) {
+    /// Takes in the children already done, as Python's gather() does when it
+    /// is called; returns true if that decides the outcome (all done, or a
+    /// failure), in which case the awaiting task does not suspend.
+    bool prepare(Child* children, std::size_t n) {
         children_ = children;
         n_ = n;
-        task_ = frame.root;
-        for (std::size_t i = 0; i < n; ++i)
-            if (children[i].p->loop != task_->loop && !children[i].p->is_done())
-                throw std::runtime_error("gather() of a task attached to a different loop");
-        task_->suspend_on(h, this);
-        for (std::size_t i = 0; i < n; ++i) {
+        if (n == 0) outer_done_ = true;
+        for (std::size_t i = 0; i < n && !outer_done_; ++i) {
             children[i].owner = this;
             children[i].fn = &on_child_done;
-            if (children[i].p->is_done())
-                child_done(children[i].p);
-            else
-                children[i].p->callbacks.push_back(&children[i]);
+            if (children[i].p->is_done()) child_done(children[i].p);
         }
+        return outer_done_;
+    }
+
+    void suspend(PromiseBase& frame, std::coroutine_handle<> h) {
+        for (std::size_t i = 0; i < n_; ++i)
+            if (children_[i].p->loop != frame.root->loop && !children_[i].p->is_done())
+                throw std::runtime_error("gather() of a task attached to a different loop");
+        task_ = frame.root;
+        task_->suspend_on(h, this);
+        for (std::size_t i = 0; i < n_; ++i)
+            if (!children_[i].p->is_done()) children_[i].p->callbacks.push_back(&children_[i]);
     }
 
     /// Raises what the awaiting task must see instead of the results, if anything.
@@ -545,7 +552,7 @@ private:
 
     void set_outer_done() {
         outer_done_ = true;
-        task_->schedule_step();
+        if (task_) task_->schedule_step();  // null while still in prepare()
     }
 
     // Python's _GatheringFuture.cancel: cancels every child still running.
@@ -604,12 +611,14 @@ public:
     GatherTuple(GatherTuple&& o) : GatherBase(ReturnExceptions), tasks_(std::move(o.tasks_)) {}
     ~GatherTuple() { unlink_all(nodes_, sizeof...(Ts)); }
 
-    bool await_ready() const noexcept { return false; }
-    template <class P>
-    void await_suspend(std::coroutine_handle<P> h) {
+    bool await_ready() {
         std::size_t i = 0;
         std::apply([&](auto&... t) { ((nodes_[i++].p = promise_of(t)), ...); }, tasks_);
-        suspend(nodes_, sizeof...(Ts), h.promise(), h);
+        return prepare(nodes_, sizeof...(Ts));
+    }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+        suspend(h.promise(), h);
     }
     result_type await_resume() {
         check_outcome();
@@ -643,12 +652,15 @@ public:
         if (nodes_) unlink_all(nodes_.get(), tasks_.size());
     }
 
-    bool await_ready() const noexcept { return tasks_.empty(); }
-    template <class P>
-    void await_suspend(std::coroutine_handle<P> h) {
+    bool await_ready() {
+        if (tasks_.empty()) return true;
         nodes_ = std::make_unique<Child[]>(tasks_.size());
         for (std::size_t i = 0; i < tasks_.size(); ++i) nodes_[i].p = promise_of(tasks_[i]);
-        suspend(nodes_.get(), tasks_.size(), h.promise(), h);
+        return prepare(nodes_.get(), tasks_.size());
+    }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+        suspend(h.promise(), h);
     }
     result_type await_resume() {
         check_outcome();

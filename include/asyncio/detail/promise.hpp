@@ -57,8 +57,26 @@ public:
     PromiseBase& operator=(const PromiseBase&) = delete;
 
     void add_ref() noexcept { ++refs; }
+    /// Drops a reference; the last one destroys the frame. A frame destroyed
+    /// while another is being destroyed (a task holding the handle of the one
+    /// it awaited, a chain of 100,000 of them) is queued and destroyed after
+    /// it, so freeing a chain never recurses.
     void release() noexcept {
-        if (--refs == 0) self.destroy();
+        if (--refs != 0) return;
+        static thread_local PromiseBase* queued = nullptr;
+        static thread_local bool destroying = false;
+        if (destroying) {
+            next_to_destroy = queued;
+            queued = this;
+            return;
+        }
+        destroying = true;
+        self.destroy();
+        while (PromiseBase* p = queued) {
+            queued = p->next_to_destroy;
+            p->self.destroy();
+        }
+        destroying = false;
     }
 
     bool is_done() const noexcept { return state == State::done; }
@@ -193,6 +211,7 @@ public:
     std::coroutine_handle<> continuation;   // child: the frame awaiting it
     std::coroutine_handle<> resume_at;      // root: the innermost suspended frame
     Waiter* fut_waiter = nullptr;           // root: what it waits on, or null
+    PromiseBase* next_to_destroy = nullptr; // in release()'s queue of frames to destroy
     std::exception_ptr exception;
     IntrusiveList callbacks;  // DoneCallbacks to run when done
     struct Link : TaskLink {
