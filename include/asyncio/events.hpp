@@ -295,12 +295,14 @@ private:
         if (ready_.empty() && !stopping_) wait_for_work();
         if (ts_flag_.load(std::memory_order_acquire)) drain_threadsafe();
 
-        const double now = time();
-        while (!timers_.empty() && timers_.top()->when <= now) {
-            detail::TimerNode* n = timers_.pop();
-            n->state = detail::TimerNode::State::due;
-            n->index = due_.size();
-            due_.push_back(n);
+        if (!timers_.empty()) {  // no clock read when no timer is pending
+            const double now = time();
+            while (!timers_.empty() && timers_.top()->when <= now) {
+                detail::TimerNode* n = timers_.pop();
+                n->state = detail::TimerNode::State::due;
+                n->index = due_.size();
+                due_.push_back(n);
+            }
         }
 
         // Only what was ready when this iteration began; the due timers come
@@ -310,13 +312,15 @@ private:
             ready_.pop_front();
             item.fn(item.arg, true);
         }
-        for (std::size_t i = 0; i < due_.size(); ++i) {
-            if (detail::TimerNode* n = due_[i]) {
-                n->state = detail::TimerNode::State::idle;
-                n->fire(n);
+        if (!due_.empty()) {
+            for (std::size_t i = 0; i < due_.size(); ++i) {
+                if (detail::TimerNode* n = due_[i]) {
+                    n->state = detail::TimerNode::State::idle;
+                    n->fire(n);
+                }
             }
+            due_.clear();
         }
-        due_.clear();
     }
 
     void wait_for_work() {
