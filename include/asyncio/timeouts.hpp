@@ -95,9 +95,12 @@ Task<R> wait_for(Aw aw, double timeout) {
 /// Python's asyncio.wait_for(aw, timeout): the result of `aw`, or
 /// TimeoutError once `aw` has been cancelled and has finished. `aw` runs in
 /// the awaiting task (a Task already scheduled is awaited, and cancelled on
-/// timeout). If `aw` completed, its result is returned even when the deadline
-/// fell due in the same iteration, so `wait_for(q.get(), t)` never loses an
-/// item. A timeout <= 0 cancels `aw` before it runs (Python 3.12+).
+/// timeout). A timeout <= 0 cancels `aw` before it runs (Python 3.12+).
+///
+/// Never loses an item: as in CPython 3.13, when a getter was woken by a put
+/// but the deadline fell due before it ran, `wait_for(q.get(), t)` raises
+/// TimeoutError and the item stays in the queue (the wake-up passes to the
+/// next getter); once `q.get()` has returned the item, its value is returned.
 template <class Aw>
 auto wait_for(Aw&& aw, double timeout) -> Task<detail::await_result_t<Aw>> {
     return detail::wait_for<detail::await_result_t<Aw>>(std::forward<Aw>(aw), timeout);
