@@ -107,29 +107,18 @@ public:
     }
 
     T pop() {
+        // Every comparison first (heap_[0] is never compared), then the one
+        // move that builds the result, then the moves that cannot be undone.
+        // One named result, so the return is elided (g++ does not elide when
+        // two different variables are returned).
         const std::size_t n = heap_.size() - 1;  // size after popping the last element
-        if (n == 0) {
-            T x(std::move(heap_.back().value));
-            heap_.pop_back();
-            return x;
-        }
-        // heapq.heappop: the last element replaces the root, then _siftup(heap, 0):
-        // descend along the smaller children to a leaf, then _siftdown back up.
-        Entry& last = heap_[n];
         std::size_t path[sizeof(std::size_t) * 8 + 1];
-        std::size_t k = 0;
-        path[0] = 0;
-        for (std::size_t child = 1; child < n; child = 2 * path[k] + 1) {
-            std::size_t right = child + 1;
-            if (right < n && !less(heap_[child], heap_[right])) child = right;
-            path[++k] = child;
-        }
-        std::size_t m = k;  // the new item settles at path[m]
-        while (m > 0 && less(last, heap_[path[m]])) --m;
-
+        const std::size_t m = plan_pop(n, path);
         T result(std::move(heap_[0].value));
-        for (std::size_t i = 0; i < m; ++i) heap_[path[i]] = std::move(heap_[path[i + 1]]);
-        heap_[path[m]] = std::move(last);
+        if (n > 0) {
+            for (std::size_t i = 0; i < m; ++i) heap_[path[i]] = std::move(heap_[path[i + 1]]);
+            heap_[path[m]] = std::move(heap_[n]);
+        }
         heap_.pop_back();
         return result;
     }
@@ -146,6 +135,25 @@ private:
         T value;
         std::uint64_t seq;
     };
+
+    // heapq.heappop: the last element replaces the root, then _siftup(heap, 0)
+    // descends along the smaller children to a leaf and _siftdown climbs back.
+    // Fills `path` with the positions visited (path[0] = 0) and returns the
+    // index in `path` where the last element settles. Compares only.
+    std::size_t plan_pop(std::size_t n, std::size_t* path) const {
+        if (n == 0) return 0;
+        const Entry& last = heap_[n];
+        std::size_t k = 0;
+        path[0] = 0;
+        for (std::size_t child = 1; child < n; child = 2 * path[k] + 1) {
+            std::size_t right = child + 1;
+            if (right < n && !less(heap_[child], heap_[right])) child = right;
+            path[++k] = child;
+        }
+        std::size_t m = k;
+        while (m > 0 && less(last, heap_[path[m]])) --m;
+        return m;
+    }
     bool less(const Entry& a, const Entry& b) const {
         if (comp_(a.value, b.value)) return true;
         if (comp_(b.value, a.value)) return false;
@@ -279,12 +287,19 @@ public:
             wait_on(q_->getters_.list(), h.promise(), h);
         }
         T await_resume() {
-            if (state != State::idle && resume_cancelled()) {
+            const bool woken = state != State::idle;
+            if (woken && resume_cancelled()) {
                 // Woken, then cancelled before it ran: pass the wake-up on.
                 if (!q_->empty()) q_->getters_.wake_one();
                 throw CancelledError();
             }
-            return q_->get_nowait();
+            if (!woken) return q_->get_nowait();
+            try {
+                return q_->get_nowait();
+            } catch (...) {  // the item's move threw: the wake-up must not be lost
+                if (!q_->empty()) q_->getters_.wake_one();
+                throw;
+            }
         }
 
     private:
@@ -315,11 +330,18 @@ public:
             wait_on(q_->putters_.list(), h.promise(), h);
         }
         void await_resume() {
-            if (state != State::idle && resume_cancelled()) {
+            const bool woken = state != State::idle;
+            if (woken && resume_cancelled()) {
                 if (!q_->full()) q_->putters_.wake_one();
                 throw CancelledError();
             }
-            q_->put_nowait(std::move(item_));
+            if (!woken) return q_->put_nowait(std::move(item_));
+            try {
+                q_->put_nowait(std::move(item_));
+            } catch (...) {  // the item's move threw: the wake-up must not be lost
+                if (!q_->full() && !q_->shutdown_) q_->putters_.wake_one();
+                throw;
+            }
         }
 
     private:

@@ -33,6 +33,9 @@ struct Waiter {
     /// someone else meanwhile (the re-check loop of Python's Queue.get/put);
     /// the task then stays suspended. May be null.
     bool (*rewait)(Waiter*) = nullptr;
+    /// Called when the task's loop is closed while it waits: the waiter leaves
+    /// whatever list outlives the loop (a queue's, an event's). May be null.
+    void (*detach)(Waiter*) = nullptr;
 };
 
 /// A callback run when a task is done, from the ready queue (never inline).
@@ -235,7 +238,7 @@ private:
     // The loop was closed while this task was pending: it will never run again.
     static void abandon(TaskLink* l) noexcept {
         PromiseBase* self = from_link(l);
-        self->fut_waiter = nullptr;
+        if (Waiter* w = std::exchange(self->fut_waiter, nullptr); w && w->detach) w->detach(w);
         self->state = State::done;
         self->outcome = Outcome::cancelled;
         self->callbacks.clear();

@@ -26,7 +26,10 @@ struct WaitNode : Waiter, ListNode {
     ///             scheduled; it may still be in the list.
     enum class State : std::uint8_t { idle, waiting, woken, cancelled };
 
-    WaitNode() noexcept { cancel = &cancel_wait; }
+    WaitNode() noexcept {
+        cancel = &cancel_wait;
+        detach = &detach_wait;
+    }
     WaitNode(const WaitNode& o) noexcept : Waiter(o), ListNode() {}  // copy before waiting only
     WaitNode& operator=(const WaitNode&) = delete;
     ~WaitNode() { leave(); }
@@ -70,6 +73,11 @@ struct WaitNode : Waiter, ListNode {
     }
 
 private:
+    static void detach_wait(Waiter* w) {
+        auto* self = static_cast<WaitNode*>(w);
+        self->leave();
+        self->state = State::cancelled;
+    }
     static bool cancel_wait(Waiter* w) {
         auto* self = static_cast<WaitNode*>(w);
         if (self->state != State::waiting) return false;
