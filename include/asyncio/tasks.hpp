@@ -298,13 +298,15 @@ public:
         task_->suspend_on(h, this);
     }
     void await_resume() {
-        if (cancelled_ || (task_ && task_->take_cancel())) throw CancelledError();
+        const bool must = task_ && task_->take_cancel();  // always consume it
+        if (cancelled_ || must) throw CancelledError();
     }
 
 private:
-    static void on_done(DoneCallback* cb) { static_cast<WaitDone*>(cb)->task_->step(); }
+    static void on_done(DoneCallback* cb) { static_cast<WaitDone*>(cb)->task_->schedule_step(); }
     static bool cancel_wait(Waiter* w) {
         auto* self = static_cast<WaitDone*>(w);
+        if (!self->DoneCallback::linked()) return false;  // fired or cancelled already
         self->p_->callbacks.erase(static_cast<DoneCallback*>(self));
         self->cancelled_ = true;
         self->task_->schedule_step();

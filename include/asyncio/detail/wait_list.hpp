@@ -66,6 +66,7 @@ struct WaitNode : Waiter, ListNode {
         if (state == State::cancelled) {
             leave();
             state = State::idle;
+            task->take_cancel();  // a cancel() after the first one merges into it
             throw CancelledError();
         }
         state = State::idle;

@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""Mutation check of the differential test itself: runner.py with a deliberately
+broken asyncio.Queue. Each mutant is a bug a C++ port could plausibly have; the
+self-test (selftest.py) requires difftest.py to catch every one of them, which
+proves the generated scripts and the traces are sharp enough to see such bugs.
+
+Usage: mutants.py MUTANT [FILE]     (Python >= 3.13; MUTANT is one of MUTANTS)
+"""
+
+import asyncio
+import collections
+import os
+import sys
+
+from asyncio import queues
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+Q = queues.Queue
+QueueShutDown = queues.QueueShutDown
+
+
+def m_no_pass_on():
+    """A getter woken and then cancelled before it runs drops the wakeup."""
+    async def get(self):
+        while self.empty():
+            if self._is_shutdown and self.empty():
+                raise QueueShutDown
+            getter = self._get_loop().create_future()
+            self._getters.append(getter)
+            try:
+                await getter
+            except:  # noqa: E722
+                getter.cancel()
+                try:
+                    self._getters.remove(getter)
+                except ValueError:
+                    pass
+                raise
+        return self.get_nowait()
+    Q.get = get
+
+
+def m_no_pass_on_put():
+    """A putter woken and then cancelled before it runs drops the wakeup."""
+    async def put(self, item):
+        while self.full():
+            if self._is_shutdown:
+                raise QueueShutDown
+            putter = self._get_loop().create_future()
+            self._putters.append(putter)
+            try:
+                await putter
+            except:  # noqa: E722
+                putter.cancel()
+                try:
+                    self._putters.remove(putter)
+                except ValueError:
+                    pass
+                raise
+        return self.put_nowait(item)
+    Q.put = put
+
+
+def m_lifo_wakeup():
+    """Waiters are woken newest first."""
+    def _wakeup_next(self, waiters):
+        while waiters:
+            waiter = waiters.pop()
+            if not waiter.done():
+                waiter.set_result(None)
+                break
+    Q._wakeup_next = _wakeup_next
+
+
+def m_no_recheck():
+    """A woken getter does not re-check (no barging): robbed, it raises QueueEmpty."""
+    async def get(self):
+        if self.empty():
+            if self._is_shutdown:
+                raise QueueShutDown
+            getter = self._get_loop().create_future()
+            self._getters.append(getter)
+            try:
+                await getter
+            except:  # noqa: E722
+                getter.cancel()
+                try:
+                    self._getters.remove(getter)
+                except ValueError:
+                    pass
+                if not self.empty() and not getter.cancelled():
+                    self._wakeup_next(self._getters)
+                raise
+        return self.get_nowait()
+    Q.get = get
+
+
+def m_shutdown_keeps_putters():
+    """shutdown() forgets to wake the blocked putters."""
+    orig = Q.shutdown
+
+    def shutdown(self, immediate=False):
+        saved = self._putters
+        self._putters = collections.deque()
+        orig(self, immediate)
+        self._putters = saved
+    Q.shutdown = shutdown
+
+
+def m_immediate_keeps_count():
+    """shutdown(immediate=True) drains the items but not the unfinished count."""
+    orig = Q.shutdown
+
+    def shutdown(self, immediate=False):
+        n = self._unfinished_tasks
+        orig(self, immediate)
+        if immediate and n:
+            self._unfinished_tasks = n
+            self._finished.clear()
+    Q.shutdown = shutdown
+
+
+def m_get_nowait_no_wake():
+    """get_nowait() frees a slot without waking a putter."""
+    def get_nowait(self):
+        if self.empty():
+            if self._is_shutdown:
+                raise QueueShutDown
+            raise queues.QueueEmpty
+        return self._get()
+    Q.get_nowait = get_nowait
+
+
+def m_wake_all():
+    """put_nowait wakes every getter instead of one."""
+    orig = Q.put_nowait
+
+    def put_nowait(self, item):
+        orig(self, item)
+        while self._getters:
+            w = self._getters.popleft()
+            if not w.done():
+                w.set_result(None)
+    Q.put_nowait = put_nowait
+
+
+def m_cancel_leaves_waiter():
+    """A cancelled getter stays in the wait list (shows in str(q), eats a wakeup)."""
+    async def get(self):
+        while self.empty():
+            if self._is_shutdown and self.empty():
+                raise QueueShutDown
+            getter = self._get_loop().create_future()
+            self._getters.append(getter)
+            try:
+                await getter
+            except:  # noqa: E722
+                if not self.empty() and not getter.cancelled():
+                    self._wakeup_next(self._getters)
+                raise
+        return self.get_nowait()
+    Q.get = get
+
+
+def m_join_ignores_rearm():
+    """join() re-checks the count after waking (Python returns even if re-armed)."""
+    async def join(self):
+        while self._unfinished_tasks > 0:
+            await self._finished.wait()
+    Q.join = join
+
+
+def m_priority_unstable():
+    """PriorityQueue pops the largest item."""
+    import heapq
+
+    def _put(self, item):
+        heapq.heappush(self._queue, -item)
+
+    def _get(self):
+        return -heapq.heappop(self._queue)
+
+    def _format(self):
+        s = Q._format(self)
+        return s.replace(f"_queue={self._queue!r}", f"_queue={[-x for x in self._queue]!r}")
+    queues.PriorityQueue._put = _put
+    queues.PriorityQueue._get = _get
+    queues.PriorityQueue._format = _format
+
+
+def m_str_no_tasks():
+    """str(q) leaves out 'tasks=N'."""
+    def _format(self):
+        import re
+        return re.sub(r" tasks=\d+", "", Q._format_orig(self))
+    Q._format_orig = Q._format
+    Q._format = _format
+
+
+def m_cancel_result_always_true():
+    """Task.cancel() of a finished task says True (checked through 'cancel' lines)."""
+    # The C Task type cannot be patched: use the Python one for every task.
+    from asyncio import tasks
+    PyTask = tasks._PyTask
+
+    class T(PyTask):
+        def cancel(self, msg=None):
+            PyTask.cancel(self, msg)
+            return True
+
+    def create_task(coro, *, name=None, context=None):
+        return T(coro, loop=asyncio.get_running_loop())
+    asyncio.create_task = create_task
+
+
+def m_eager_tasks():
+    """create_task runs the new task's first step at once (eager_task_factory)."""
+    asyncio.create_task = lambda coro, **kw: asyncio.eager_task_factory(
+        asyncio.get_running_loop(), coro)
+
+
+def m_sleep0_twice():
+    """sleep(0) yields for two loop iterations instead of one."""
+    orig = asyncio.sleep
+
+    async def sleep(delay, result=None):
+        await orig(0)
+        return await orig(delay, result)
+    asyncio.sleep = sleep
+
+
+MUTANTS = {name[2:]: f for name, f in sorted(globals().items()) if name.startswith("m_")}
+
+
+def main():
+    if len(sys.argv) < 2 or sys.argv[1] not in MUTANTS:
+        sys.exit(__doc__ + "\nmutants: " + " ".join(MUTANTS))
+    MUTANTS[sys.argv[1]]()
+    import runner
+    runner.main([sys.argv[0]] + sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()
