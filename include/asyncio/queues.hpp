@@ -194,8 +194,8 @@ public:
     /// Puts without waiting. Throws QueueShutDown after shutdown(), QueueFull
     /// when full. Wakes the first waiting getter.
     void put_nowait(T item) {
-        if (shutdown_) throw QueueShutDown();
-        if (full()) throw QueueFull();
+        if (shutdown_ || full()) [[unlikely]]
+            throw_cannot_put();
         items_.push(std::move(item));
         ++unfinished_;
         if (!getters_.empty()) getters_.wake_one();
@@ -204,10 +204,8 @@ public:
     /// Gets without waiting. Throws QueueEmpty when empty, or QueueShutDown
     /// when empty and shut down. Wakes the first waiting putter.
     T get_nowait() {
-        if (empty()) {
-            if (shutdown_) throw QueueShutDown();
-            throw QueueEmpty();
-        }
+        if (empty()) [[unlikely]]
+            throw_cannot_get();
         T item = items_.pop();
         if (!putters_.empty()) putters_.wake_one();
         return item;
@@ -375,6 +373,16 @@ public:
     };
 
 private:
+    // Out of line, so the fast paths of put_nowait/get_nowait inline.
+    [[noreturn, gnu::noinline, gnu::cold]] void throw_cannot_put() const {
+        if (shutdown_) throw QueueShutDown();
+        throw QueueFull();
+    }
+    [[noreturn, gnu::noinline, gnu::cold]] void throw_cannot_get() const {
+        if (shutdown_) throw QueueShutDown();
+        throw QueueEmpty();
+    }
+
     // Python binds a queue to the loop of its first blocking call; here a
     // queue is bound only while tasks wait on it, so it can serve one loop
     // after another.
