@@ -1,0 +1,3 @@
+module asyncio_bench_go
+
+go 1.19
