@@ -276,7 +276,7 @@ public:
 
     class GetAwaiter : WaitNode {
     public:
-        explicit GetAwaiter(BasicQueue& q) noexcept : q_(&q) { rewait = &rewait_fn; }
+        explicit GetAwaiter(BasicQueue& q) noexcept : WaitNode(&get_ops), q_(&q) {}
         bool await_ready() const noexcept { return !q_->empty() || q_->shutdown_; }
         template <class P>
         void await_suspend(std::coroutine_handle<P> h) {
@@ -309,15 +309,14 @@ public:
             self->list->push_back(self);
             return true;
         }
+        static constexpr WaiterOps get_ops{&cancel_wait, &rewait_fn, &detach_wait};
         BasicQueue* q_;
     };
 
     class PutAwaiter : WaitNode {
     public:
         PutAwaiter(BasicQueue& q, T&& item) noexcept(std::is_nothrow_move_constructible_v<T>)
-            : q_(&q), item_(std::move(item)) {
-            rewait = &rewait_fn;
-        }
+            : WaitNode(&put_ops), q_(&q), item_(std::move(item)) {}
         PutAwaiter(PutAwaiter&& o) noexcept(std::is_nothrow_move_constructible_v<T>)
             : WaitNode(o), q_(o.q_), item_(std::move(o.item_)) {}
         bool await_ready() const noexcept { return !q_->full() || q_->shutdown_; }
@@ -350,6 +349,7 @@ public:
             self->list->push_back(self);
             return true;
         }
+        static constexpr WaiterOps put_ops{&cancel_wait, &rewait_fn, &detach_wait};
         BasicQueue* q_;
         T item_;
     };
@@ -385,17 +385,23 @@ private:
 
     // Python binds a queue to the loop of its first blocking call; here a
     // queue is bound only while tasks wait on it, so it can serve one loop
-    // after another.
-    void check_loop(const PromiseBase& frame) const {
-        for (const WaitList* l : {&getters_, &putters_, &joiners_}) {
-            if (!l->empty()) return l->check_loop(frame, Storage::name);
-        }
+    // after another. Every task in the wait lists belongs to `loop_`, so the
+    // common case is one comparison.
+    void check_loop(const PromiseBase& frame) {
+        if (frame.root->loop != loop_) [[unlikely]]
+            rebind(frame);
+    }
+    [[gnu::noinline, gnu::cold]] void rebind(const PromiseBase& frame) {
+        for (const WaitList* l : {&getters_, &putters_, &joiners_})
+            l->check_loop(frame, Storage::name);  // throws if a task of another loop waits
+        loop_ = frame.root->loop;
     }
 
     Storage items_;
     std::ptrdiff_t maxsize_;
     std::size_t unfinished_ = 0;  // Python's _unfinished_tasks
     bool shutdown_ = false;
+    const EventLoop* loop_ = nullptr;  // the loop of the waiting tasks, if any
     WaitList getters_;
     WaitList putters_;
     WaitList joiners_;

@@ -197,8 +197,7 @@ T take_value(Promise<T>* p, bool copy) {
 template <class T>
 class TaskAwaiter final : Waiter, DoneCallback {
 public:
-    TaskAwaiter(Promise<T>* p, bool rvalue) noexcept : p_(p), rvalue_(rvalue) {
-        Waiter::cancel = &cancel_wait;
+    TaskAwaiter(Promise<T>* p, bool rvalue) noexcept : Waiter(&ops), p_(p), rvalue_(rvalue) {
         DoneCallback::fn = &on_done;
     }
     TaskAwaiter(const TaskAwaiter&) = delete;
@@ -263,6 +262,7 @@ private:
         // Cancelling a task that awaits another cancels the other (Python).
         return static_cast<TaskAwaiter*>(w)->p_->cancel();
     }
+    static constexpr WaiterOps ops{&cancel_wait, nullptr, nullptr};
 
     Promise<T>* p_;
     PromiseBase* task_ = nullptr;  // the waiting task, when waiting for a scheduled one
@@ -282,8 +282,7 @@ Task<R> wrap_awaitable(Aw aw) {
 /// passing the waiter's cancellation on (Python's _cancel_and_wait pattern).
 class WaitDone final : Waiter, DoneCallback {
 public:
-    explicit WaitDone(PromiseBase* p) noexcept : p_(p) {
-        Waiter::cancel = &cancel_wait;
+    explicit WaitDone(PromiseBase* p) noexcept : Waiter(&ops), p_(p) {
         DoneCallback::fn = &on_done;
     }
     WaitDone(const WaitDone&) = delete;
@@ -312,6 +311,7 @@ private:
         self->task_->schedule_step();
         return true;
     }
+    static constexpr WaiterOps ops{&cancel_wait, nullptr, nullptr};
 
     PromiseBase* p_;
     PromiseBase* task_ = nullptr;
@@ -378,8 +378,7 @@ namespace detail {
 /// yield, like Python's sleep(0)); otherwise a timer wakes the task.
 class SleepAwaiter final : Waiter {
 public:
-    explicit SleepAwaiter(double delay) noexcept : delay_(delay) {
-        Waiter::cancel = &cancel_wait;
+    explicit SleepAwaiter(double delay) noexcept : Waiter(&ops), delay_(delay) {
         timer_.fire = &fire;
         timer_.owner = this;
     }
@@ -427,6 +426,7 @@ private:
         self->task_->schedule_step();
         return true;
     }
+    static constexpr WaiterOps ops{&cancel_wait, nullptr, nullptr};
 
     double delay_;
     PromiseBase* task_ = nullptr;
@@ -474,9 +474,7 @@ public:
     GatherBase& operator=(const GatherBase&) = delete;
 
 protected:
-    explicit GatherBase(bool return_exceptions) noexcept : return_exceptions_(return_exceptions) {
-        Waiter::cancel = &cancel_wait;
-    }
+    explicit GatherBase(bool return_exceptions) noexcept : Waiter(&ops), return_exceptions_(return_exceptions) {}
     ~GatherBase() = default;
 
     void unlink_all(Child* children, std::size_t n) noexcept {
@@ -567,6 +565,7 @@ private:
         if (any) self->cancel_requested_ = true;
         return any;
     }
+    static constexpr WaiterOps ops{&cancel_wait, nullptr, nullptr};
 
     Child* children_ = nullptr;
     std::size_t n_ = 0;

@@ -20,22 +20,31 @@
 
 namespace asyncio::detail {
 
-/// What a suspended root task waits on (Python's Task._fut_waiter). Every
-/// awaiter that suspends a task derives from it and is its own wait-list node.
-struct Waiter {
+struct Waiter;
+
+/// The operations of one kind of Waiter: one static table per awaiter type,
+/// so an awaiter carries a single pointer, set with a single store.
+struct WaiterOps {
     /// Cancels the wait. Returns true if the waiter took the cancellation: it
     /// then schedules the task's step, which raises CancelledError at the
     /// co_await. Returns false if the wait is already over (woken, step
     /// scheduled): the task then remembers it must cancel (`must_cancel`).
-    bool (*cancel)(Waiter*) = nullptr;
+    bool (*cancel)(Waiter*);
     /// Called by the task's step just before resuming the coroutine. Returns
     /// true if the waiter re-queued itself because what woke it was taken by
     /// someone else meanwhile (the re-check loop of Python's Queue.get/put);
     /// the task then stays suspended. May be null.
-    bool (*rewait)(Waiter*) = nullptr;
+    bool (*rewait)(Waiter*);
     /// Called when the task's loop is closed while it waits: the waiter leaves
     /// whatever list outlives the loop (a queue's, an event's). May be null.
-    void (*detach)(Waiter*) = nullptr;
+    void (*detach)(Waiter*);
+};
+
+/// What a suspended root task waits on (Python's Task._fut_waiter). Every
+/// awaiter that suspends a task derives from it and is its own wait-list node.
+struct Waiter {
+    explicit Waiter(const WaiterOps* o) noexcept : ops(o) {}
+    const WaiterOps* ops;
 };
 
 /// A callback run when a task is done, from the ready queue (never inline).
@@ -91,7 +100,7 @@ public:
         if (state == State::done) return false;
         if (state == State::child) return root->cancel();
         ++num_cancels;
-        if (state == State::pending && fut_waiter && fut_waiter->cancel(fut_waiter)) return true;
+        if (state == State::pending && fut_waiter && fut_waiter->ops->cancel(fut_waiter)) return true;
         must_cancel = true;
         return true;
     }
@@ -146,7 +155,7 @@ public:
         if (must_cancel) {
             must_cancel = false;
             throw_cancel = true;
-        } else if (w && w->rewait && w->rewait(w)) {
+        } else if (w && w->ops->rewait && w->ops->rewait(w)) {
             fut_waiter = w;
             return;
         }
@@ -162,7 +171,7 @@ public:
         resume_at.resume();
         loop->current_task = prev;
         // The coroutine asked to cancel itself while running: cancel what it now waits on.
-        if (state == State::pending && must_cancel && fut_waiter && fut_waiter->cancel(fut_waiter))
+        if (state == State::pending && must_cancel && fut_waiter && fut_waiter->ops->cancel(fut_waiter))
             must_cancel = false;
         release();
     }
@@ -238,7 +247,7 @@ private:
     // The loop was closed while this task was pending: it will never run again.
     static void abandon(TaskLink* l) noexcept {
         PromiseBase* self = from_link(l);
-        if (Waiter* w = std::exchange(self->fut_waiter, nullptr); w && w->detach) w->detach(w);
+        if (Waiter* w = std::exchange(self->fut_waiter, nullptr); w && w->ops->detach) w->ops->detach(w);
         self->state = State::done;
         self->outcome = Outcome::cancelled;
         self->callbacks.clear();

@@ -26,10 +26,10 @@ struct WaitNode : Waiter, ListNode {
     ///             scheduled; it may still be in the list.
     enum class State : std::uint8_t { idle, waiting, woken, cancelled };
 
-    WaitNode() noexcept {
-        cancel = &cancel_wait;
-        detach = &detach_wait;
-    }
+    WaitNode() noexcept : Waiter(&plain_ops) {}
+    /// For awaiters that re-check on wake-up: `ops` names their rewait and
+    /// this class's cancel_wait and detach_wait.
+    explicit WaitNode(const WaiterOps* ops) noexcept : Waiter(ops) {}
     WaitNode(const WaitNode& o) noexcept : Waiter(o), ListNode() {}  // copy before waiting only
     WaitNode& operator=(const WaitNode&) = delete;
     ~WaitNode() { leave(); }
@@ -73,7 +73,7 @@ struct WaitNode : Waiter, ListNode {
         return task->take_cancel();
     }
 
-private:
+protected:
     static void detach_wait(Waiter* w) {
         auto* self = static_cast<WaitNode*>(w);
         self->leave();
@@ -86,6 +86,9 @@ private:
         self->task->schedule_step();
         return true;
     }
+
+private:
+    static constexpr WaiterOps plain_ops{&cancel_wait, nullptr, &detach_wait};
 };
 
 /// A list of WaitNodes and the loop they belong to while any waits.
