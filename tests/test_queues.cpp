@@ -569,6 +569,21 @@ TEST(PriorityQueueTests, Order) {
     EXPECT_EQ(items, (std::vector<int>{1, 2, 3}));
 }
 
+// Equal ints cannot be told apart, so the queue keeps bare ints and compares exactly as heapq:
+// even the heap's array order, which str(q) prints, is CPython's when items repeat.
+// CPython 3.13: q = PriorityQueue(); for x in [2, 1, 1, 2, 1, 0, 1]: q.put_nowait(x)
+TEST(PriorityQueueTests, RepeatedItemsKeepHeapqArrayOrder) {
+    asyncio::PriorityQueue<int> q;
+    for (int x : {2, 1, 1, 2, 1, 0, 1}) q.put_nowait(x);
+    EXPECT_EQ(str(q), "<PriorityQueue maxsize=0 _queue=[0, 1, 1, 2, 2, 1, 1] tasks=7>");
+    EXPECT_EQ(q.get_nowait(), 0);
+    EXPECT_EQ(str(q), "<PriorityQueue maxsize=0 _queue=[1, 1, 1, 2, 2, 1] tasks=7>");
+    EXPECT_EQ(q.get_nowait(), 1);
+    EXPECT_EQ(str(q), "<PriorityQueue maxsize=0 _queue=[1, 1, 1, 2, 2] tasks=7>");
+    EXPECT_EQ(q.get_nowait(), 1);
+    EXPECT_EQ(str(q), "<PriorityQueue maxsize=0 _queue=[1, 1, 2, 2] tasks=7>");
+}
+
 // ---- _QueueJoinTestMixin × {Queue, LifoQueue, PriorityQueue} ---------------------------
 
 template <class K>

@@ -69,14 +69,33 @@ private:
     std::vector<T> v_;
 };
 
-/// Priority storage: exactly Python's heapq (heappush/heappop, same sift
-/// algorithms, so the array order printed by str(q) is CPython's), with ties
-/// between equal items broken by insertion order (a stable priority queue).
+/// True when two values that compare equal under `Compare` cannot be told
+/// apart (integers, enums and pointers under std::less / std::greater): the
+/// order among equal items is then unobservable, and PriorityStorage stores
+/// the bare values, with no insertion number.
+template <class T, class Compare>
+inline constexpr bool equal_means_identical =
+    (std::is_integral_v<T> || std::is_enum_v<T> || std::is_pointer_v<T>) &&
+    (std::is_same_v<Compare, std::less<T>> || std::is_same_v<Compare, std::greater<T>> ||
+     std::is_same_v<Compare, std::less<>> || std::is_same_v<Compare, std::greater<>>);
+
+/// Priority storage: Python's heapq (heappush/heappop, same sift
+/// algorithms), with ties between equal items broken by insertion order (a
+/// stable priority queue). Where equal items are indistinguishable
+/// (equal_means_identical) it stores bare values and compares exactly as
+/// heapq, so even the array order printed by str(q) is CPython's.
 ///
 /// Every comparison is made before anything moves, so a throwing Compare
 /// leaves the heap exactly as it was.
 template <class T, class Compare>
 class PriorityStorage {
+    static constexpr bool bare = equal_means_identical<T, Compare>;
+    struct Stamped {
+        T value;
+        std::uint64_t seq;
+    };
+    using Entry = std::conditional_t<bare, T, Stamped>;
+
 public:
     static constexpr std::string_view name = "PriorityQueue";
     explicit PriorityStorage(Compare comp = Compare()) : comp_(std::move(comp)) {}
@@ -85,7 +104,7 @@ public:
 
     template <class U>
     void push(U&& x) {
-        Entry e{T(std::forward<U>(x)), seq_};
+        Entry e = make_entry(std::forward<U>(x));
         // heapq._siftdown(heap, 0, len(heap) - 1), positions first.
         std::size_t pos = heap_.size();
         while (pos > 0) {
@@ -94,7 +113,7 @@ public:
             pos = parent;
         }
         heap_.push_back(std::move(e));
-        ++seq_;
+        if constexpr (!bare) ++seq_;
         std::size_t hole = heap_.size() - 1;
         if (hole == pos) return;
         Entry item = std::move(heap_[hole]);
@@ -114,7 +133,7 @@ public:
         const std::size_t n = heap_.size() - 1;  // size after popping the last element
         std::size_t path[sizeof(std::size_t) * 8 + 1];
         const std::size_t m = plan_pop(n, path);
-        T result(std::move(heap_[0].value));
+        T result(std::move(value_of(heap_[0])));
         if (n > 0) {
             for (std::size_t i = 0; i < m; ++i) heap_[path[i]] = std::move(heap_[path[i + 1]]);
             heap_[path[m]] = std::move(heap_[n]);
@@ -127,14 +146,29 @@ public:
 
     template <class F>
     void for_each(F&& f) const {
-        for (const Entry& e : heap_) f(e.value);
+        for (const Entry& e : heap_) f(value_of(e));
     }
 
 private:
-    struct Entry {
-        T value;
-        std::uint64_t seq;
-    };
+    template <class U>
+    Entry make_entry(U&& x) {
+        if constexpr (bare)
+            return T(std::forward<U>(x));
+        else
+            return Stamped{T(std::forward<U>(x)), seq_};
+    }
+    static T& value_of(Entry& e) noexcept {
+        if constexpr (bare)
+            return e;
+        else
+            return e.value;
+    }
+    static const T& value_of(const Entry& e) noexcept {
+        if constexpr (bare)
+            return e;
+        else
+            return e.value;
+    }
 
     // heapq.heappop: the last element replaces the root, then _siftup(heap, 0)
     // descends along the smaller children to a leaf and _siftdown climbs back.
@@ -155,9 +189,13 @@ private:
         return m;
     }
     bool less(const Entry& a, const Entry& b) const {
-        if (comp_(a.value, b.value)) return true;
-        if (comp_(b.value, a.value)) return false;
-        return a.seq < b.seq;
+        if constexpr (bare) {
+            return comp_(a, b);
+        } else {
+            if (comp_(a.value, b.value)) return true;
+            if (comp_(b.value, a.value)) return false;
+            return a.seq < b.seq;
+        }
     }
 
     std::vector<Entry> heap_;
