@@ -219,6 +219,37 @@ TEST(Run, WaitsForALeftoverThatSwallowsTheCancellation) {
     EXPECT_EQ(log, (Log{"swallowed", "finished after 3 more iterations"}));
 }
 
+asyncio::Task<> stops_the_loop_when_cancelled(Log& log) {
+    try {
+        co_await asyncio::sleep(100);
+    } catch (const asyncio::CancelledError&) {
+        log.push_back("cancelled: stopping the loop");
+        asyncio::get_running_loop().stop();
+    }
+    co_await asyncio::sleep(0);
+    log.push_back("never: the loop is closed first");
+}
+
+asyncio::Task<int> main_with_stopping_leftover(Log& log) {
+    (void)asyncio::create_task(stops_the_loop_when_cancelled(log));
+    co_await asyncio::sleep(0);
+    co_return 1;
+}
+
+// CPython 3.13: a leftover that calls loop.stop() while it is being cancelled makes
+// asyncio.run() raise RuntimeError("Event loop stopped before Future completed."); the
+// leftover is then destroyed with the loop.
+TEST(Run, ALeftoverThatStopsTheLoopMakesRunThrow) {
+    Log log;
+    try {
+        (void)asyncio::run(main_with_stopping_leftover(log));
+        ADD_FAILURE() << "run() returned";
+    } catch (const std::runtime_error& e) {
+        EXPECT_STREQ(e.what(), "Event loop stopped before Future completed.");
+    }
+    EXPECT_EQ(log, (Log{"cancelled: stopping the loop"}));
+}
+
 // --- nothing left behind -----------------------------------------------------------------------
 
 asyncio::Task<int> finishes(Tracked) {

@@ -5,6 +5,7 @@
 #include <asyncio/tasks.hpp>
 
 #include <exception>
+#include <cstddef>
 #include <optional>
 #include <stdexcept>
 #include <type_traits>
@@ -15,29 +16,46 @@ namespace asyncio {
 
 namespace detail {
 
-/// Waits for every task in `tasks` to be done (their results are ignored).
-inline Task<void> wait_all(std::vector<Task<void>> keep_alive, std::vector<PromiseBase*> tasks) {
-    (void)keep_alive;
-    for (PromiseBase* p : tasks) co_await WaitDone(p);
-}
-
 /// Python's runners._cancel_all_tasks: cancels every pending task of `loop`
-/// and runs the loop until they are all done.
+/// and runs the loop until they are all done (their results are ignored).
+/// A done-callback per task counts them down and stops the loop after the
+/// last one, so run() needs neither gather() nor a coroutine of its own.
 inline void cancel_all_tasks(EventLoop& loop) {
-    std::vector<PromiseBase*> pending;
-    for (TaskLink* l : loop.pending_tasks()) pending.push_back(PromiseBase::from_link(l));
-    if (pending.empty()) return;
-    for (PromiseBase* p : pending) {
-        p->add_ref();
-        p->cancel();
-    }
-    struct Release {
-        std::vector<PromiseBase*>& ps;
-        ~Release() {
-            for (PromiseBase* p : ps) p->release();
+    const std::vector<TaskLink*> links = loop.pending_tasks();
+    if (links.empty()) return;
+    struct Countdown : DoneCallback {
+        PromiseBase* p = nullptr;
+        std::size_t* left = nullptr;
+        EventLoop* loop = nullptr;
+    };
+    std::vector<Countdown> nodes(links.size());
+    std::size_t left = 0;
+    struct Cleanup {  // on every exit: no callback left behind, every reference dropped
+        std::vector<Countdown>& nodes;
+        ~Cleanup() {
+            for (Countdown& n : nodes) {
+                if (!n.p) continue;
+                if (n.linked()) n.p->callbacks.erase(&n);
+                n.p->release();
+            }
         }
-    } release{pending};
-    loop.run_until_complete(wait_all({}, pending));
+    } cleanup{nodes};
+    for (std::size_t i = 0; i < links.size(); ++i) {
+        Countdown& n = nodes[i];
+        n.p = PromiseBase::from_link(links[i]);
+        n.p->add_ref();
+        n.left = &left;
+        n.loop = &loop;
+        n.fn = [](DoneCallback* cb) {
+            auto* self = static_cast<Countdown*>(cb);
+            if (--*self->left == 0) self->loop->stop();
+        };
+        n.p->callbacks.push_back(&n);
+        ++left;
+    }
+    for (Countdown& n : nodes) n.p->cancel();
+    loop.run_forever();
+    if (left != 0) throw std::runtime_error("Event loop stopped before Future completed.");
 }
 
 }  // namespace detail
