@@ -344,7 +344,7 @@ public:
             auto* self = static_cast<GetAwaiter*>(w);
             if (self->state != State::woken || !self->q_->empty() || self->q_->shutdown_) return false;
             self->state = State::waiting;
-            self->list->push_back(self);
+            self->q_->getters_.list().push_back(self);
             return true;
         }
         static constexpr WaiterOps get_ops{&cancel_wait, &rewait_fn, &detach_wait};
@@ -384,7 +384,7 @@ public:
             auto* self = static_cast<PutAwaiter*>(w);
             if (self->state != State::woken || !self->q_->full() || self->q_->shutdown_) return false;
             self->state = State::waiting;
-            self->list->push_back(self);
+            self->q_->putters_.list().push_back(self);
             return true;
         }
         static constexpr WaiterOps put_ops{&cancel_wait, &rewait_fn, &detach_wait};

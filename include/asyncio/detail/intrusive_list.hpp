@@ -24,8 +24,9 @@ struct ListNode {
     }
 };
 
-/// The list: a sentinel node and a count. Not copyable or movable, because
-/// nodes point at the sentinel.
+/// The list: a sentinel node, nothing else (no count: linking and unlinking
+/// touch only the neighbours). Not copyable or movable, because nodes point at
+/// the sentinel.
 class IntrusiveList {
 public:
     IntrusiveList() noexcept { head_.prev = head_.next = &head_; }
@@ -33,7 +34,12 @@ public:
     IntrusiveList& operator=(const IntrusiveList&) = delete;
 
     bool empty() const noexcept { return head_.next == &head_; }
-    std::size_t size() const noexcept { return size_; }
+    /// O(n): walks the list (for printing, never on a hot path).
+    std::size_t size() const noexcept {
+        std::size_t n = 0;
+        for (const ListNode* p = head_.next; p != &head_; p = p->next) ++n;
+        return n;
+    }
     ListNode* front() const noexcept { return empty() ? nullptr : head_.next; }
 
     void push_back(ListNode* n) noexcept {
@@ -42,13 +48,11 @@ public:
         n->next = &head_;
         head_.prev->next = n;
         head_.prev = n;
-        ++size_;
     }
 
     void erase(ListNode* n) noexcept {
         assert(n->linked());
         n->unlink();
-        --size_;
     }
 
     ListNode* pop_front() noexcept {
@@ -71,7 +75,6 @@ public:
 
 private:
     ListNode head_;
-    std::size_t size_ = 0;
 };
 
 }  // namespace asyncio::detail

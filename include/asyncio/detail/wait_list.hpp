@@ -35,12 +35,10 @@ struct WaitNode : Waiter, ListNode {
     ~WaitNode() { leave(); }
 
     PromiseBase* task = nullptr;
-    IntrusiveList* list = nullptr;
     State state = State::idle;
 
     void wait_on(IntrusiveList& l, PromiseBase& frame, std::coroutine_handle<> h) noexcept {
         task = frame.root;
-        list = &l;
         state = State::waiting;
         l.push_back(this);
         task->suspend_on(h, this);
@@ -48,12 +46,12 @@ struct WaitNode : Waiter, ListNode {
 
     /// Leaves the list if still in it.
     void leave() noexcept {
-        if (linked()) list->erase(this);
+        if (linked()) unlink();
     }
 
-    /// Takes the node off its list and schedules its task.
+    /// Takes the node off its list (it is in one) and schedules its task.
     void wake() {
-        leave();
+        unlink();
         state = State::woken;
         task->schedule_step();
     }
