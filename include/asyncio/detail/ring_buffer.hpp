@@ -23,7 +23,6 @@ public:
     RingBuffer(RingBuffer&& o) noexcept
         : data_(std::exchange(o.data_, nullptr)),
           mask_(std::exchange(o.mask_, 0)),
-          cap_(std::exchange(o.cap_, 0)),
           head_(std::exchange(o.head_, 0)),
           tail_(std::exchange(o.tail_, 0)) {}
     ~RingBuffer() {
@@ -33,7 +32,7 @@ public:
 
     std::size_t size() const noexcept { return tail_ - head_; }
     bool empty() const noexcept { return tail_ == head_; }
-    std::size_t capacity() const noexcept { return cap_; }
+    std::size_t capacity() const noexcept { return mask_ + (data_ ? 1 : 0); }
 
     T& front() noexcept { assert(!empty()); return data_[head_ & mask_]; }
     T& back() noexcept { assert(!empty()); return data_[(tail_ - 1) & mask_]; }
@@ -44,8 +43,7 @@ public:
     /// the buffer is unchanged.
     template <class... Args>
     void emplace_back(Args&&... args) {
-        if (size() == cap_) [[unlikely]]
-            grow();
+        if (size() == capacity()) grow();
         ::new (static_cast<void*>(data_ + (tail_ & mask_))) T(std::forward<Args>(args)...);
         ++tail_;
     }
@@ -53,8 +51,8 @@ public:
     void pop_front() noexcept {
         assert(!empty());
         data_[head_ & mask_].~T();
-        // Back to slot 0 when empty: a buffer that once grew large (the ready
-        // queue after 100,000 create_task calls) then stays in a few cache lines.
+        // Back to slot 0 when empty: a buffer that once grew large (a queue
+        // that once held 100,000 items) then stays in a few cache lines.
         if (++head_ == tail_) head_ = tail_ = 0;
     }
 
@@ -67,7 +65,7 @@ public:
     }
 
 private:
-    [[gnu::noinline]] void grow() {
+    void grow() {
         std::size_t cap = capacity();
         std::size_t new_cap = cap ? cap * 2 : 8;
         T* fresh = static_cast<T*>(::operator new(new_cap * sizeof(T)));
@@ -85,14 +83,12 @@ private:
         ::operator delete(static_cast<void*>(data_));
         data_ = fresh;
         mask_ = new_cap - 1;
-        cap_ = new_cap;
         head_ = 0;
         tail_ = n;
     }
 
     T* data_ = nullptr;
     std::size_t mask_ = 0;   // capacity - 1 (0 while unallocated)
-    std::size_t cap_ = 0;    // capacity (0 while unallocated)
     std::size_t head_ = 0;   // index of the front element (monotonic)
     std::size_t tail_ = 0;   // one past the back element (monotonic)
 };
