@@ -50,10 +50,12 @@ struct WaitNode : Waiter, ListNode {
     }
 
     /// Takes the node off its list (it is in one) and schedules its task.
+    /// Scheduling may throw (the ready queue grows): it comes first, so that
+    /// a failure leaves the waiter waiting rather than losing its wake-up.
     void wake() {
+        task->schedule_step();
         unlink();
         state = State::woken;
-        task->schedule_step();
     }
 
     /// Call first in await_resume() after a suspension: raises CancelledError
