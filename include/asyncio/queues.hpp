@@ -323,13 +323,17 @@ public:
             wait_on(q_->getters_.list(), h.promise(), h);
         }
         T await_resume() {
-            const bool woken = state != State::idle;
-            if (woken && resume_cancelled()) {
+            if (state == State::idle) return q_->get_nowait();  // did not wait
+            return resume_after_wait();
+        }
+
+    private:
+        T resume_after_wait() {
+            if (resume_cancelled()) {
                 // Woken, then cancelled before it ran: pass the wake-up on.
                 if (!q_->empty()) q_->getters_.wake_one();
                 throw CancelledError();
             }
-            if (!woken) return q_->get_nowait();
             try {
                 return q_->get_nowait();
             } catch (...) {  // the item's move threw: the wake-up must not be lost
@@ -338,7 +342,6 @@ public:
             }
         }
 
-    private:
         // Woken, but another task took the item first: wait again, at the back.
         static bool rewait_fn(Waiter* w) {
             auto* self = static_cast<GetAwaiter*>(w);
@@ -365,12 +368,16 @@ public:
             wait_on(q_->putters_.list(), h.promise(), h);
         }
         void await_resume() {
-            const bool woken = state != State::idle;
-            if (woken && resume_cancelled()) {
+            if (state == State::idle) return q_->put_nowait(std::move(item_));  // did not wait
+            resume_after_wait();
+        }
+
+    private:
+        void resume_after_wait() {
+            if (resume_cancelled()) {
                 if (!q_->full()) q_->putters_.wake_one();
                 throw CancelledError();
             }
-            if (!woken) return q_->put_nowait(std::move(item_));
             try {
                 q_->put_nowait(std::move(item_));
             } catch (...) {  // the item's move threw: the wake-up must not be lost
@@ -379,7 +386,6 @@ public:
             }
         }
 
-    private:
         static bool rewait_fn(Waiter* w) {
             auto* self = static_cast<PutAwaiter*>(w);
             if (self->state != State::woken || !self->q_->full() || self->q_->shutdown_) return false;
