@@ -1,6 +1,6 @@
 set terminal pngcairo noenhanced size 1400,700 font ",11"
 set output 'chart.png'
-set title "Median CPU ns per item (log scale; lower is better)\nAMD EPYC, 2 cores, 23 GiB, 2026-11-30 09:11 UTC"
+set title "Median CPU ns per item (log scale; lower is better)\nAMD EPYC, 2 cores, 23 GiB, 2026-11-30 09:17 UTC"
 set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.9 border -1
