@@ -6,8 +6,8 @@
 // entries they queue wait for the next iteration, exactly as Python's
 // `for _ in range(len(self._ready))`. The capacity doubles when full and
 // never shrinks, so a loop in steady state does not allocate, and the ring
-// goes back to slot 0 whenever it empties, so a queue that once grew large
-// (100,000 create_task calls) then runs in a few cache lines.
+// goes back to slot 0 whenever a batch leaves it empty, so a queue that once
+// grew large (100,000 create_task calls) then runs in a few cache lines.
 //
 // Single-threaded: only the loop's own thread touches it.
 #pragma once
