@@ -4,8 +4,8 @@
 #include <asyncio/events.hpp>
 #include <asyncio/tasks.hpp>
 
-#include <exception>
 #include <cstddef>
+#include <exception>
 #include <optional>
 #include <stdexcept>
 #include <type_traits>
