@@ -3,7 +3,7 @@
 
 #include <asyncio/detail/awaitable_traits.hpp>
 #include <asyncio/detail/intrusive_list.hpp>
-#include <asyncio/detail/ready_queue.hpp>
+#include <asyncio/detail/ring_buffer.hpp>
 #include <asyncio/detail/timer_heap.hpp>
 #include <asyncio/exceptions.hpp>
 
@@ -27,6 +27,14 @@ class Task;
 class EventLoop;
 
 namespace detail {
+
+/// One entry of the ready queue: a plain function and its argument. `run` is
+/// false when the loop is closed with the entry still queued: the function
+/// must then only release what it holds.
+struct ReadyItem {
+    void (*fn)(void* arg, bool run);
+    void* arg;
+};
 
 /// The loop's handle on a task it keeps alive (see tasks.hpp). `abandon` is
 /// called when the loop is closed while the task is still pending.
@@ -232,7 +240,7 @@ public:
 
     // ---- internals used by the rest of the library (not part of the API) ----
 
-    void push_ready(void (*fn)(void*, bool), void* arg) { ready_.push(detail::ReadyItem{fn, arg}); }
+    void push_ready(void (*fn)(void*, bool), void* arg) { ready_.emplace_back(detail::ReadyItem{fn, arg}); }
 
     void add_timer(detail::TimerNode* n, double when) {
         n->when = when;
@@ -299,7 +307,11 @@ private:
 
         // Only what was ready when this iteration began; the due timers come
         // after it, exactly as if they had been appended to the ready queue.
-        ready_.run_batch();
+        for (std::size_t todo = ready_.size(); todo > 0; --todo) {
+            detail::ReadyItem item = ready_.front();
+            ready_.pop_front();
+            item.fn(item.arg, true);
+        }
         if (!due_.empty()) {
             for (std::size_t i = 0; i < due_.size(); ++i) {
                 if (detail::TimerNode* n = due_[i]) {
@@ -350,7 +362,11 @@ private:
             for (detail::TimerNode* n : due_)
                 if (n) detach_timer(n);
             due_.clear();
-            ready_.discard_all();
+            while (!ready_.empty()) {
+                detail::ReadyItem item = ready_.front();
+                ready_.pop_front();
+                item.fn(item.arg, false);
+            }
             while (auto* l = static_cast<detail::TaskLink*>(tasks_.pop_front())) l->abandon(l);
         } while (!ready_.empty() || !timers_.empty() || !tasks_.empty());
     }
@@ -360,7 +376,7 @@ private:
         if (n->detach) n->detach(n);
     }
 
-    detail::ReadyQueue ready_;
+    detail::RingBuffer<detail::ReadyItem> ready_;
     detail::TimerHeap timers_;
     std::vector<detail::TimerNode*> due_;  // timers being fired this iteration (null: removed)
     std::uint64_t timer_seq_ = 0;
