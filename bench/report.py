@@ -26,7 +26,17 @@ IMPLS = [  # key, column title
     ("py313", "CPython 3.13"),
 ]
 PEERS = [k for k, _ in IMPLS if k != OURS]
-TITLE = dict(IMPLS)
+# The loop workloads W9-W11 have a table of their own: they run on ours, the floor, CPython and
+# uvloop (on the system Python), not on the queue peers.
+IO_IMPLS = [
+    ("asyncio", "asyncio (ours)"),
+    ("floor", "floor"),
+    ("uvloop", "uvloop (CPython 3.11)"),
+    ("py311", "CPython 3.11"),
+    ("py313", "CPython 3.13"),
+]
+IO_PEERS = [k for k, _ in IO_IMPLS if k != OURS]
+TITLE = dict(IMPLS + IO_IMPLS)
 
 ROWS = [  # metric, label, unit
     ("W1", "W1 put_nowait+get_nowait, maxsize=1024", "ns/item"),
@@ -44,8 +54,13 @@ ROWS = [  # metric, label, unit
     ("W3_allocs", "W7 heap allocations per item, W3", "allocs/item"),
     ("W8", "W8 compile one queue, g++ -O2", "s"),
 ]
-CHART_ROWS = ["W1", "W2", "W3", "W4", "W5_1", "W5_100k", "W6"]
-TIMED = {"W1", "W2", "W3", "W4", "W5_1", "W5_100k", "W6"}
+IO_ROWS = [  # metric, label, unit of the item
+    ("W9", "W9 call_soon_threadsafe from a second thread", "callback"),
+    ("W10", "W10 to_thread round trips, one after another", "round trip"),
+    ("W11", "W11 socketpair ping-pong through add_reader", "round trip"),
+]
+QUEUE_TIMED = ["W1", "W2", "W3", "W4", "W5_1", "W5_100k", "W6"]
+CHART_ROWS = QUEUE_TIMED + [m for m, _, _ in IO_ROWS]
 
 
 def load(raw_path):
@@ -102,10 +117,16 @@ def fmt_ratio(r):
     return f"1/{1 / r:.0f}" if r > 0 else "0"
 
 
+def has_any(med, metrics, impls):
+    return any((impl, m) in med for m in metrics for impl, _ in impls)
+
+
 def build_table(med):
     head = ["workload", "unit"] + [TITLE[k] for k, _ in IMPLS] + [f"ours / {TITLE[p]}" for p in PEERS]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 2 + "---:|" * (len(head) - 2)]
     for metric, label, unit in ROWS:
+        if not has_any(med, [metric], IMPLS):
+            continue  # a partial run (BENCH_W)
         cells = [label, unit]
         for impl, _ in IMPLS:
             cells.append(fmt(med.get((impl, metric)), unit))
@@ -120,13 +141,46 @@ def build_table(med):
     return lines
 
 
-def build_wall_table(med):
-    head = ["workload (wall clock, ns/item)"] + [TITLE[k] for k, _ in IMPLS]
-    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
-    for metric in CHART_ROWS:
-        cells = [metric] + [fmt(med.get((impl, metric + "_wall")), "ns/item") for impl, _ in IMPLS]
+def fmt_rate(ns):
+    """Items per second from ns per item: 1.2M/s, 35k/s."""
+    if not ns:
+        return "—"
+    rate = 1e9 / ns
+    if rate >= 1e6:
+        return f"{rate / 1e6:.3g}M/s"
+    if rate >= 1e3:
+        return f"{rate / 1e3:.3g}k/s"
+    return f"{rate:.3g}/s"
+
+
+def build_io_table(med):
+    """W9-W11: ns per item and items per second for each implementation, and ours / peer."""
+    head = ["workload", "unit"] + [TITLE[k] for k, _ in IO_IMPLS] + [f"ours / {TITLE[p]}" for p in IO_PEERS]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 2 + "---:|" * (len(head) - 2)]
+    for metric, label, item in IO_ROWS:
+        if not has_any(med, [metric], IO_IMPLS):
+            continue
+        ours = med.get((OURS, metric))
+        cells = [label, f"ns/{item}"] + [fmt(med.get((k, metric)), "ns/item") for k, _ in IO_IMPLS]
+        for peer in IO_PEERS:
+            theirs = med.get((peer, metric))
+            cells.append(fmt_ratio(ours / theirs) if ours is not None and theirs else "—")
+        lines.append("| " + " | ".join(cells) + " |")
+        cells = [f"{metric}, the same per second", f"{item}s/s"]
+        cells += [fmt_rate(med.get((k, metric))) for k, _ in IO_IMPLS] + [""] * len(IO_PEERS)
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+def build_wall_table(med, impls, metrics):
+    head = ["workload (wall clock, ns/item)"] + [TITLE[k] for k, _ in impls]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+    for metric in metrics:
+        if not has_any(med, [metric + "_wall"], impls):
+            continue
+        cells = [metric] + [fmt(med.get((impl, metric + "_wall")), "ns/item") for impl, _ in impls]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines if len(lines) > 2 else []
 
 
 def ratio(med, metric, peer):
@@ -156,7 +210,7 @@ def targets(med):
     check("W2 within 3× of the floor", r, 3, f"{r:.2f}×" if r else "")
     r = ratio(med, "W3", "go")
     check("W3 ≤ 1/3 of Go", r, 1 / 3, f"{fmt_ratio(r)}" if r else "")
-    for metric in CHART_ROWS:
+    for metric in QUEUE_TIMED:
         r = ratio(med, metric, "py313")
         check(f"{metric} ≥ 100× faster than CPython 3.13", r, 1 / 100, f"{1 / r:.0f}× faster" if r else "")
     for metric in ("W1_allocs", "W2_allocs", "W3_allocs"):
@@ -169,6 +223,10 @@ def targets(med):
     check("W5 at 100,000 waiters ≤ 2× W5 at 1 waiter", r, 2, f"{r:.2f}×" if r else "")
     r = ratio(med, "W8", "boost")
     check("W8 compile ≤ 1/3 of Boost.Asio", r, 1 / 3, f"{fmt_ratio(r)}" if r else "")
+    r = ratio(med, "W9", "uvloop")
+    check("W9 call_soon_threadsafe ≥ 20× faster than uvloop", r, 1 / 20, f"{1 / r:.1f}× faster" if r else "")
+    r = ratio(med, "W11", "floor")
+    check("W11 add_reader ping-pong within 1.3× of a bare epoll loop", r, 1.3, f"{r:.2f}×" if r else "")
     return out
 
 
@@ -187,11 +245,13 @@ def check_lines(checks):
 
 
 def write_chart(med, out_dir, subtitle):
-    impls = [(k, t) for k, t in IMPLS if any((k, m) in med for m in CHART_ROWS)]
+    chart_impls = IMPLS + [i for i in IO_IMPLS if i not in IMPLS]
+    impls = [(k, t) for k, t in chart_impls if any((k, m) in med for m in CHART_ROWS)]
+    rows = [m for m in CHART_ROWS if any((k, m) in med for k, _ in impls)]
     dat = os.path.join(out_dir, "chart.dat")
     with open(dat, "w") as f:
         f.write("workload\t" + "\t".join(f'"{t}"' for _, t in impls) + "\n")
-        for m in CHART_ROWS:
+        for m in rows:
             vals = [med.get((k, m)) for k, _ in impls]
             f.write(m + "\t" + "\t".join("NaN" if v is None else f"{v:.4f}" for v in vals) + "\n")
     gp = os.path.join(out_dir, "chart.gp")
@@ -227,8 +287,15 @@ def main(raw_path, checks_path, meta_path, out_dir):
         with open(meta_path) as f:
             lines += [l.rstrip("\n") for l in f]
         lines.append("")
-    lines += build_table(med)
-    lines.append("")
+    if has_any(med, [m for m, _, _ in ROWS], IMPLS):
+        lines += build_table(med)
+        lines.append("")
+    if has_any(med, [m for m, _, _ in IO_ROWS], IO_IMPLS):
+        lines.append("The loop workloads (CPU ns per item, every thread of the process; below each, "
+                     "the same as items per second):")
+        lines.append("")
+        lines += build_io_table(med)
+        lines.append("")
     lines.append("Medians of the rounds (samples per cell: "
                  + ", ".join(sorted({f"{n}" for n in counts.values()})) + "). "
                  "Ratios are ours / peer: below 1 ours is faster or smaller; 1/N means N times less. "
@@ -236,13 +303,19 @@ def main(raw_path, checks_path, meta_path, out_dir):
     lines.append("")
     lines.append("| target | measured | verdict |")
     lines.append("|---|---|---|")
+    partial = any(l.startswith("- Workloads run:") for l in lines)  # BENCH_W: only some workloads
     for name, shown, verdict in targets(med):
+        if partial and shown == "not measured":
+            continue
         lines.append(f"| {name} | {shown} | {verdict} |")
     lines.append("")
     lines.append("Wall-clock medians of the same runs, for reference (they also count the time "
                  "other jobs held the core):")
-    lines.append("")
-    lines += build_wall_table(med)
+    for table in (build_wall_table(med, IMPLS, QUEUE_TIMED),
+                  build_wall_table(med, IO_IMPLS, [m for m, _, _ in IO_ROWS])):
+        if table:
+            lines.append("")
+            lines += table
     bad = check_lines(load_checks(checks_path))
     lines.append("")
     if bad:
