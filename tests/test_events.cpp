@@ -12,9 +12,11 @@
 #include <thread>
 #include <vector>
 
+#include "support/text.hpp"
+
 namespace {
 
-using Log = std::vector<std::string>;
+using asyncio_test::Log;
 
 // --- the ready queue --------------------------------------------------------------------------
 

@@ -37,6 +37,8 @@
 #include <utility>
 #include <vector>
 
+#include "support/text.hpp"
+
 namespace {
 
 struct Boom : std::runtime_error {
@@ -91,12 +93,7 @@ struct Item {
 using CopyThrows = Item<true>;   // copies may throw, moves are noexcept
 using AnyThrows = Item<false>;   // copies and moves may throw
 
-template <class Q>
-std::string str(const Q& q) {
-    std::ostringstream os;
-    os << q;
-    return os.str();
-}
+using asyncio_test::str;
 
 // Drains q with nothing armed; returns the values.
 template <class Q>

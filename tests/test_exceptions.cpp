@@ -16,9 +16,11 @@
 #include <type_traits>
 #include <vector>
 
+#include "support/text.hpp"
+
 namespace {
 
-using Log = std::vector<std::string>;
+using asyncio_test::Log;
 
 // --- the hierarchy --------------------------------------------------------------------------
 

@@ -14,9 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "support/text.hpp"
+
 namespace {
 
-using Log = std::vector<std::string>;
+using asyncio_test::Log;
 
 TEST(Event, StartsClearAndSetClearIsSetWorkWithoutALoop) {
     asyncio::Event ev;

@@ -35,12 +35,14 @@
 #include <gtest/gtest.h>
 
 #include <set>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "support/queue_kinds.hpp"
+#include "support/text.hpp"
 
 namespace {
 
@@ -48,43 +50,13 @@ namespace {
 // Helpers
 // ---------------------------------------------------------------------------------------
 
-// Python's str(q).
-template <class Q>
-std::string str(const Q& q) {
-    std::ostringstream os;
-    os << q;
-    return os.str();
-}
+// Python's str(q) (tests/support/text.hpp).
+using asyncio_test::str;
 
-// The three classes, for typed tests.
-struct FifoKind {
-    template <class T>
-    using Q = asyncio::Queue<T>;
-    static constexpr const char* name = "Queue";
-};
-struct LifoKind {
-    template <class T>
-    using Q = asyncio::LifoQueue<T>;
-    static constexpr const char* name = "LifoQueue";
-};
-struct PrioKind {
-    template <class T>
-    using Q = asyncio::PriorityQueue<T>;
-    static constexpr const char* name = "PriorityQueue";
-};
-using Kinds = ::testing::Types<FifoKind, LifoKind, PrioKind>;
-struct KindNames {
-    template <class K>
-    static std::string GetName(int) {
-        return K::name;
-    }
-};
-
-// "<Name rest>" for the kind K.
-template <class K>
-std::string fmt(const std::string& rest) {
-    return std::string("<") + K::name + " " + rest + ">";
-}
+// The three classes, for typed tests (tests/support/queue_kinds.hpp).
+using asyncio_test::fmt;
+using asyncio_test::KindNames;
+using asyncio_test::Kinds;
 
 }  // namespace
 

@@ -30,21 +30,19 @@
 #include <utility>
 #include <vector>
 
+#include "support/queue_kinds.hpp"
+#include "support/text.hpp"
+
 namespace {
 
-using Log = std::vector<std::string>;
+using asyncio_test::Log;
 
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
 
-// Python's str(q).
-template <class Q>
-std::string str(const Q& q) {
-    std::ostringstream os;
-    os << q;
-    return os.str();
-}
+// Python's str(q) (tests/support/text.hpp).
+using asyncio_test::str;
 
 // A non-default-constructible item that counts its live instances.
 struct Counted {
@@ -127,35 +125,13 @@ Log take(Log& log) {
     return out;
 }
 
-// The three classes, for typed tests.
-struct FifoKind {
-    template <class T>
-    using Q = asyncio::Queue<T>;
-    static constexpr const char* name = "Queue";
-};
-struct LifoKind {
-    template <class T>
-    using Q = asyncio::LifoQueue<T>;
-    static constexpr const char* name = "LifoQueue";
-};
-struct PrioKind {
-    template <class T>
-    using Q = asyncio::PriorityQueue<T>;
-    static constexpr const char* name = "PriorityQueue";
-};
-using Kinds = ::testing::Types<FifoKind, LifoKind, PrioKind>;
-struct KindNames {
-    template <class K>
-    static std::string GetName(int) {
-        return K::name;
-    }
-};
-
-// "<Name rest>" for the kind K.
-template <class K>
-std::string fmt(const std::string& rest) {
-    return std::string("<") + K::name + " " + rest + ">";
-}
+// The three classes, for typed tests (tests/support/queue_kinds.hpp).
+using asyncio_test::FifoKind;
+using asyncio_test::fmt;
+using asyncio_test::KindNames;
+using asyncio_test::Kinds;
+using asyncio_test::LifoKind;
+using asyncio_test::PrioKind;
 
 }  // namespace
 

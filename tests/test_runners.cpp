@@ -15,9 +15,11 @@
 #include <thread>
 #include <vector>
 
+#include "support/text.hpp"
+
 namespace {
 
-using Log = std::vector<std::string>;
+using asyncio_test::Log;
 
 /// Counts the objects alive, to prove every coroutine frame is destroyed.
 struct Tracked {

@@ -19,10 +19,11 @@
 #include <cstdint>
 #include <numeric>
 #include <random>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "support/text.hpp"
 
 namespace {
 
@@ -37,12 +38,7 @@ constexpr int kProducers = 500;
 constexpr int kConsumers = 500;
 constexpr int kBlockedGetters = 100'000 / kScale;
 
-template <class Q>
-std::string str(const Q& q) {
-    std::ostringstream os;
-    os << q;
-    return os.str();
-}
+using asyncio_test::str;
 
 // ---------------------------------------------------------------------------------------
 // 1,000,000 items through one bounded queue among 500 producers and 500 consumers.

@@ -22,9 +22,11 @@
 #include <variant>
 #include <vector>
 
+#include "support/text.hpp"
+
 namespace {
 
-using Log = std::vector<std::string>;
+using asyncio_test::Log;
 
 /// Counts the objects alive, to prove coroutine frames are destroyed.
 struct Tracked {

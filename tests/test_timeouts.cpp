@@ -18,9 +18,11 @@
 #include <thread>
 #include <vector>
 
+#include "support/text.hpp"
+
 namespace {
 
-using Log = std::vector<std::string>;
+using asyncio_test::Log;
 
 asyncio::Task<int> value_after_sleep0(int v) {
     co_await asyncio::sleep(0);
