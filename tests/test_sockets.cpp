@@ -4,13 +4,13 @@
 
 #include <gtest/gtest.h>
 
-#include <dirent.h>
+#include "support/fd_check.hpp"
+
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <set>
 #include <sstream>
 #include <string>
 #include <system_error>
@@ -21,28 +21,8 @@ namespace {
 using asyncio::Socket;
 using asyncio::SocketAddress;
 
-/// The names of the entries of /proc/self/fd (without the one reading it).
-std::set<std::string> open_fds() {
-    std::set<std::string> fds;
-    DIR* dir = ::opendir("/proc/self/fd");
-    if (dir == nullptr) return fds;
-    const std::string self = std::to_string(::dirfd(dir));
-    while (const dirent* entry = ::readdir(dir)) {
-        const std::string name = entry->d_name;
-        if (name != "." && name != ".." && name != self) fds.insert(name);
-    }
-    ::closedir(dir);
-    return fds;
-}
-
-class SocketTest : public ::testing::Test {
-protected:
-    void SetUp() override { fds_before_ = open_fds(); }
-    void TearDown() override { EXPECT_EQ(open_fds(), fds_before_) << "a descriptor leaked"; }
-
-private:
-    std::set<std::string> fds_before_;
-};
+/// Every test checks that no descriptor leaked (tests/support/fd_check.hpp).
+class SocketTest : public asyncio_test::FdCheckedTest {};
 
 bool fd_is_open(int fd) { return ::fcntl(fd, F_GETFD) != -1; }
 bool fd_is_nonblocking(int fd) { return (::fcntl(fd, F_GETFL) & O_NONBLOCK) != 0; }
