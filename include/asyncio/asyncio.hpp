@@ -3,6 +3,7 @@
 
 #include <asyncio/events.hpp>
 #include <asyncio/exceptions.hpp>
+#include <asyncio/futures.hpp>
 #include <asyncio/locks.hpp>
 #include <asyncio/queues.hpp>
 #include <asyncio/runners.hpp>

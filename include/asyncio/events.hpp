@@ -1,21 +1,26 @@
-// asyncio/events.hpp - the event loop (Python's asyncio.events / base_events).
+// asyncio/events.hpp - the event loop (Python's asyncio.events, base_events and
+// selector_events): the ready queue, timers, and an epoll selector.
 #pragma once
 
 #include <asyncio/detail/awaitable_traits.hpp>
+#include <asyncio/detail/handles.hpp>
 #include <asyncio/detail/intrusive_list.hpp>
 #include <asyncio/detail/ring_buffer.hpp>
+#include <asyncio/detail/self_pipe.hpp>
+#include <asyncio/detail/selector.hpp>
+#include <asyncio/detail/signals.hpp>
 #include <asyncio/detail/timer_heap.hpp>
 #include <asyncio/exceptions.hpp>
 
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <exception>
-#include <functional>
-#include <mutex>
+#include <ctime>
+#include <memory>
+#include <span>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -24,64 +29,26 @@ namespace asyncio {
 
 template <class T>
 class Task;
+template <class T>
+class Future;
+class Socket;
+struct SocketAddress;
+class Executor;
+struct AddrInfo;
 class EventLoop;
 
 namespace detail {
 
-/// One entry of the ready queue: a plain function and its argument. `run` is
-/// false when the loop is closed with the entry still queued: the function
-/// must then only release what it holds.
-struct ReadyItem {
-    void (*fn)(void* arg, bool run);
-    void* arg;
+/// Something the loop keeps alive until it is done or the loop closes (a
+/// pending task). The loop knows nothing else of it: at close() it calls
+/// `on_close`, which must let go of whatever the loop kept alive.
+struct LoopResource : ListNode {
+    void (*on_close)(LoopResource*) noexcept = nullptr;
 };
 
-/// The loop's handle on a task it keeps alive (see tasks.hpp). `abandon` is
-/// called when the loop is closed while the task is still pending.
-struct TaskLink : ListNode {
-    void (*abandon)(TaskLink*) = nullptr;
-};
-
-/// The state behind a Handle / TimerHandle: the callback, a cancelled flag
-/// and, for call_later/call_at, the timer. Reference-counted (handles and the
-/// loop), single-threaded.
-struct HandleState {
-    virtual ~HandleState() = default;
-    virtual void invoke() = 0;
-
-    void add_ref() noexcept { ++refs; }
-    void release() noexcept {
-        if (--refs == 0) delete this;
-    }
-
-    /// Runs the callback; an exception escaping it is reported on stderr and
-    /// swallowed, as Python's loop does with its exception handler.
-    void run() noexcept {
-        try {
-            invoke();
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "asyncio: exception in callback: %s\n", e.what());
-        } catch (...) {
-            std::fprintf(stderr, "asyncio: non-standard exception in callback\n");
-        }
-    }
-
-    struct Timer : TimerNode {
-        HandleState* owner = nullptr;
-    };
-
-    int refs = 1;
-    bool cancelled = false;
-    EventLoop* loop = nullptr;
-    Timer timer;
-};
-
-template <class F>
-struct HandleImpl final : HandleState {
-    explicit HandleImpl(F f) : fn(std::move(f)) {}
-    void invoke() override { fn(); }
-    F fn;
-};
+/// The loop's services for the layers above it (futures, tasks, timers).
+/// Not part of the API.
+struct LoopAccess;
 
 inline thread_local EventLoop* running_loop = nullptr;
 
@@ -123,28 +90,40 @@ private:
 };
 
 /// An asyncio event loop: one thread runs it; callbacks and task steps run one
-/// at a time, in order.
+/// at a time, in order. It knows nothing of tasks (tasks.hpp builds them on
+/// call_soon-like scheduling, as CPython's do).
 ///
-/// Ordering: the ready queue is FIFO. Each iteration runs exactly the
-/// callbacks that were ready when it began, then the timers that fell due
-/// (ordered by due time, ties in scheduling order); anything scheduled meanwhile
-/// runs in the next iteration. Coroutines are only ever resumed from here,
-/// never inline from set(), put(), cancel() or a completion.
+/// Each iteration (Python's _run_once) does five things, in this order:
+///   1. computes how long it may sleep: not at all if callbacks are ready,
+///      else until the nearest timer (forever if none);
+///   2. waits in epoll_wait for that long, for a ready fd or a wake-up (it
+///      skips the system call when callbacks are ready and no fd is watched);
+///   3. appends the callbacks of ready fds, of call_soon_threadsafe and of
+///      signals to the ready queue, behind what is already there;
+///   4. moves the timers that fell due behind them (due time, then scheduling
+///      order);
+///   5. runs exactly what was ready; what that schedules runs next time.
+/// Coroutines are only ever resumed from here, never inline from set(),
+/// put(), cancel() or a completion.
 ///
 /// Thread safety: an EventLoop belongs to the thread that runs it. The only
-/// member that may be called from other threads is call_soon_threadsafe().
+/// member that may be called from other threads is call_soon_threadsafe()
+/// (see detail/self_pipe.hpp); the loop must outlive those calls, and a call
+/// racing with close() either queues its callback or throws.
 class EventLoop {
 public:
-    EventLoop() = default;
+    EventLoop() { selector_.add_wakeup(pipe_.fd()); }
     EventLoop(const EventLoop&) = delete;
     EventLoop& operator=(const EventLoop&) = delete;
     ~EventLoop() {
-        if (!closed_.load(std::memory_order_relaxed)) close_now();
+        if (!closed_) close_now();
     }
 
-    /// Monotonic clock, in seconds.
+    /// Monotonic clock, in seconds (CLOCK_MONOTONIC, as Python's time.monotonic).
     double time() const noexcept {
-        return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+        timespec ts;
+        ::clock_gettime(CLOCK_MONOTONIC, &ts);
+        return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
     }
 
     /// Schedules `fn()` to run in a later iteration, after everything already
@@ -152,10 +131,14 @@ public:
     template <class F>
     Handle call_soon(F fn) {
         check_closed();
-        auto* s = new detail::HandleImpl<std::decay_t<F>>(std::move(fn));
-        s->loop = this;
-        s->add_ref();  // the handle's reference; the loop owns the first one
-        push_ready(&run_handle, s);
+        auto* s = make_handle(std::move(fn));  // the ready queue's reference
+        try {
+            push_ready(&detail::run_handle, s);
+        } catch (...) {
+            s->release();
+            throw;
+        }
+        s->add_ref();  // the handle's
         return Handle(s);
     }
 
@@ -169,38 +152,132 @@ public:
     template <class F>
     TimerHandle call_at(double when, F fn) {
         check_closed();
-        auto* s = new detail::HandleImpl<std::decay_t<F>>(std::move(fn));
-        s->loop = this;
+        auto* s = make_handle(std::move(fn));
         s->timer.owner = s;
         s->timer.fire = &fire_handle;
         s->timer.detach = &detach_handle;
+        try {
+            add_timer(&s->timer, when);
+        } catch (...) {
+            s->release();
+            throw;
+        }
         s->add_ref();
-        add_timer(&s->timer, when);
         return TimerHandle(s);
     }
 
-    /// Thread-safe: schedules `fn()` from any thread and wakes the loop if it
-    /// is sleeping, waiting for a timer or for nothing.
+    /// Thread-safe: schedules `fn()` from any thread, and wakes the loop if it
+    /// sleeps. Throws std::runtime_error("Event loop is closed") once closed.
+    /// One allocation per call; `fn` is destroyed on the loop's thread.
     template <class F>
     void call_soon_threadsafe(F fn) {
-        {
-            std::lock_guard lock(ts_mutex_);
-            if (closed_.load(std::memory_order_relaxed)) throw std::runtime_error("Event loop is closed");
-            ts_pending_.emplace_back(std::move(fn));
-            ts_flag_.store(true, std::memory_order_release);
+        auto* s = new detail::HandleImpl<std::decay_t<F>>(std::move(fn));
+        s->loop = this;
+        try {
+            pipe_.post(s);
+        } catch (...) {
+            delete s;
+            throw;
         }
-        ts_cv_.notify_one();
     }
 
+    // ---- file descriptors (Python's add_reader & co.) ----
+
+    /// Calls `fn()` in each iteration in which `fd` is readable (or has hung
+    /// up or failed), until remove_reader(fd). A second add for the same fd
+    /// replaces the callback. Readers and writers of one fd are independent.
+    template <class F>
+    void add_reader(int fd, F fn) {
+        check_closed();
+        selector_.add(fd, detail::Selector::reader, make_handle(std::move(fn)));
+    }
+    /// Stops watching `fd` for reading; false if it had no reader.
+    bool remove_reader(int fd) noexcept { return selector_.remove(fd, detail::Selector::reader); }
+    /// As add_reader, for writability.
+    template <class F>
+    void add_writer(int fd, F fn) {
+        check_closed();
+        selector_.add(fd, detail::Selector::writer, make_handle(std::move(fn)));
+    }
+    bool remove_writer(int fd) noexcept { return selector_.remove(fd, detail::Selector::writer); }
+
+    // ---- signals (Python's add_signal_handler) ----
+
+    /// Runs `fn()` in the loop (never inside the signal handler) each time
+    /// `sig` is delivered; replaces a previous handler. One loop at a time may
+    /// own signal handlers. Throws std::invalid_argument for a bad number and
+    /// std::runtime_error for SIGKILL / SIGSTOP.
+    template <class F>
+    void add_signal_handler(int sig, F fn) {
+        check_closed();
+        detail::signals::check(sig);
+        int expected = -1;
+        if (!detail::signals::wake_fd.compare_exchange_strong(expected, pipe_.fd()) && expected != pipe_.fd())
+            throw std::runtime_error("another event loop owns the signal handlers");
+        auto* s = make_handle(std::move(fn));
+        try {
+            detail::signals::install(sig);
+        } catch (...) {
+            s->release();
+            if (signal_count_ == 0) detail::signals::wake_fd.store(-1);
+            throw;
+        }
+        if (detail::HandleState* old = std::exchange(signal_handlers_[sig], s)) {
+            old->cancelled = true;
+            old->release();
+        } else {
+            ++signal_count_;
+        }
+    }
+    /// Removes the handler of `sig` and sets its disposition back to SIG_DFL.
+    /// Returns false if it had none.
+    bool remove_signal_handler(int sig) {
+        detail::signals::check(sig);
+        detail::HandleState* s = std::exchange(signal_handlers_[sig], nullptr);
+        if (!s) return false;
+        detail::signals::restore_default(sig);
+        s->cancelled = true;
+        s->release();
+        if (--signal_count_ == 0) detail::signals::wake_fd.store(-1);
+        return true;
+    }
+
+    // ---- defined by the layers above ----
+
+    /// A new pending Future of this loop (futures.hpp).
+    template <class T = void>
+    Future<T> create_future();
+
     /// Wraps `aw` (a Task or any awaitable of this library) in a task of this
-    /// loop and schedules its first step with call_soon. Defined in tasks.hpp.
+    /// loop and schedules its first step (tasks.hpp).
     template <class Aw>
     auto create_task(Aw&& aw) -> Task<detail::await_result_t<Aw>>;
 
     /// Runs the loop until `aw` (wrapped in a task) is done; returns its
-    /// result or rethrows its exception. Defined in tasks.hpp.
+    /// result or rethrows its exception (tasks.hpp).
     template <class Aw>
     auto run_until_complete(Aw&& aw) -> detail::await_result_t<Aw>;
+
+    /// Socket operations (selector_events.hpp). The sockets must be
+    /// non-blocking; each also takes a raw fd that the caller owns.
+    Task<std::string> sock_recv(Socket& sock, std::size_t nbytes);
+    Task<std::string> sock_recv(int fd, std::size_t nbytes);
+    Task<std::size_t> sock_recv_into(Socket& sock, std::span<std::byte> buf);
+    Task<std::size_t> sock_recv_into(int fd, std::span<std::byte> buf);
+    Task<void> sock_sendall(Socket& sock, std::string_view data);
+    Task<void> sock_sendall(int fd, std::string_view data);
+    Task<void> sock_sendall(Socket& sock, std::span<const std::byte> data);
+    Task<void> sock_sendall(int fd, std::span<const std::byte> data);
+    Task<void> sock_connect(Socket& sock, const SocketAddress& address);
+    Task<void> sock_connect(int fd, const SocketAddress& address);
+    Task<std::pair<Socket, SocketAddress>> sock_accept(Socket& sock);
+    Task<std::pair<Socket, SocketAddress>> sock_accept(int fd);
+    Task<std::pair<std::string, SocketAddress>> sock_recvfrom(Socket& sock, std::size_t bufsize);
+    Task<std::pair<std::string, SocketAddress>> sock_recvfrom(int fd, std::size_t bufsize);
+    Task<std::size_t> sock_sendto(Socket& sock, std::string_view data, const SocketAddress& address);
+    Task<std::size_t> sock_sendto(int fd, std::string_view data, const SocketAddress& address);
+
+    // ---- running and closing ----
 
     /// Runs until stop() is called.
     void run_forever() {
@@ -228,17 +305,31 @@ public:
     void stop() noexcept { stopping_ = true; }
 
     bool is_running() const noexcept { return running_; }
-    bool is_closed() const noexcept { return closed_.load(std::memory_order_relaxed); }
+    bool is_closed() const noexcept { return closed_; }
 
-    /// Closes the loop: pending callbacks and timers are dropped, and the loop
-    /// lets go of every task it still keeps alive (a task nobody else holds is
-    /// destroyed, frames and all). Throws if the loop is running.
+    /// Closes the loop: readers, writers and signal handlers are removed,
+    /// pending callbacks and timers dropped, the loop lets go of everything it
+    /// kept alive (a task nobody else holds is destroyed, frame and all), and
+    /// call_soon_threadsafe refuses from now on. Throws if the loop is running.
     void close() {
         if (running_) throw std::runtime_error("Cannot close a running event loop");
-        if (!is_closed()) close_now();
+        if (!closed_) close_now();
     }
 
-    // ---- internals used by the rest of the library (not part of the API) ----
+private:
+    friend struct detail::LoopAccess;
+    friend class Handle;
+
+    template <class F>
+    detail::HandleState* make_handle(F fn) {
+        auto* s = new detail::HandleImpl<std::decay_t<F>>(std::move(fn));
+        s->loop = this;
+        return s;
+    }
+
+    void check_closed() const {
+        if (closed_) throw std::runtime_error("Event loop is closed");
+    }
 
     void push_ready(void (*fn)(void*, bool), void* arg) { ready_.emplace_back(detail::ReadyItem{fn, arg}); }
 
@@ -259,43 +350,34 @@ public:
         }
     }
 
-    void add_task(detail::TaskLink* l) noexcept { tasks_.push_back(l); }
-    void remove_task(detail::TaskLink* l) noexcept { tasks_.erase(l); }
-    /// Every task of this loop that is not done yet, in creation order.
-    std::vector<detail::TaskLink*> pending_tasks() const {
-        std::vector<detail::TaskLink*> v;
-        tasks_.for_each([&](detail::ListNode* n) { v.push_back(static_cast<detail::TaskLink*>(n)); });
-        return v;
-    }
-
-    /// The task whose step is running, or null (type-erased; see tasks.hpp).
-    void* current_task = nullptr;
-
-    void check_closed() const {
-        if (is_closed()) throw std::runtime_error("Event loop is closed");
-    }
-
-private:
-    static void run_handle(void* arg, bool run) {
-        auto* s = static_cast<detail::HandleState*>(arg);
-        if (run && !s->cancelled) s->run();
-        s->release();
-    }
     static void fire_handle(detail::TimerNode* n) {
-        auto* s = container_of(n);
-        if (!s->cancelled) s->run();
+        auto* s = static_cast<detail::HandleState::Timer*>(n)->owner;
+        s->run();
         s->release();
     }
-    static void detach_handle(detail::TimerNode* n) { container_of(n)->release(); }
-    static detail::HandleState* container_of(detail::TimerNode* n) {
-        return static_cast<detail::HandleState::Timer*>(n)->owner;
-    }
+    static void detach_handle(detail::TimerNode* n) { static_cast<detail::HandleState::Timer*>(n)->owner->release(); }
 
     void run_once() {
-        if (ready_.empty() && !stopping_) wait_for_work();
-        if (ts_flag_.load(std::memory_order_acquire)) drain_threadsafe();
-
-        if (!timers_.empty()) {  // no clock read when no timer is pending
+        // 1. How long to sleep.
+        int timeout = -1;
+        if (!ready_.empty() || stopping_) {
+            timeout = 0;
+        } else if (!timers_.empty()) {
+            const double delay = timers_.top()->when - time();
+            timeout = delay <= 0 ? 0 : delay >= max_sleep ? static_cast<int>(max_sleep * 1000) : static_cast<int>(std::ceil(delay * 1000));
+        }
+        // 2. Wait for fds and wake-ups (a busy loop with no fd skips the system call).
+        if (timeout != 0 || selector_.size() != 0) {
+            if (timeout != 0 && (!pipe_.prepare_to_sleep() || signals_pending())) timeout = 0;
+            const bool woken = selector_.select(timeout, [this](detail::HandleState* h) { push_ready_or_drop(h); });
+            if (timeout != 0) pipe_.awake();
+            if (woken) pipe_.drain_fd();
+        }
+        // 3. Callbacks from other threads and from signals join the ready queue.
+        if (pipe_.has_posts()) take_posts();
+        if (signals_pending()) take_signals();
+        // 4. Timers that fell due (no clock read when none is pending).
+        if (!timers_.empty()) {
             const double now = time();
             while (!timers_.empty() && timers_.top()->when <= now) {
                 detail::TimerNode* n = timers_.pop();
@@ -304,8 +386,7 @@ private:
                 due_.push_back(n);
             }
         }
-
-        // Only what was ready when this iteration began; the due timers come
+        // 5. Only what was ready when this iteration began; the due timers come
         // after it, exactly as if they had been appended to the ready queue.
         for (std::size_t todo = ready_.size(); todo > 0; --todo) {
             detail::ReadyItem item = ready_.front();
@@ -323,39 +404,44 @@ private:
         }
     }
 
-    void wait_for_work() {
-        std::unique_lock lock(ts_mutex_);
-        auto has_work = [this] { return !ts_pending_.empty(); };
-        if (timers_.empty()) {
-            ts_cv_.wait(lock, has_work);
-        } else {
-            double delay = timers_.top()->when - time();
-            if (delay > 0)
-                ts_cv_.wait_for(lock, std::chrono::duration<double>(delay), has_work);
+    void push_ready_or_drop(detail::HandleState* h) noexcept {
+        try {
+            push_ready(&detail::run_handle, h);
+        } catch (...) {  // out of memory: level-triggered, it is reported again next time
+            h->release();
         }
     }
 
-    void drain_threadsafe() {
-        std::vector<std::function<void()>> batch;
-        {
-            std::lock_guard lock(ts_mutex_);
-            batch.swap(ts_pending_);
-            ts_flag_.store(false, std::memory_order_relaxed);
+    void take_posts() {
+        for (detail::HandleState* h = pipe_.take_all(); h;) {
+            detail::HandleState* next = h->next_posted;
+            h->next_posted = nullptr;
+            push_ready(&detail::run_handle, h);  // FIFO: in the order they were posted
+            h = next;
         }
-        for (auto& fn : batch) {
-            auto* s = new detail::HandleImpl<std::function<void()>>(std::move(fn));
-            s->loop = this;
-            push_ready(&run_handle, s);
+    }
+
+    bool signals_pending() const noexcept {
+        return signal_count_ != 0 && detail::signals::pending.load(std::memory_order_relaxed) != 0;
+    }
+    void take_signals() {
+        const std::uint64_t bits = detail::signals::pending.exchange(0);
+        for (int sig = 1; sig < 64; ++sig) {
+            if (!(bits & (std::uint64_t{1} << sig))) continue;
+            if (detail::HandleState* h = signal_handlers_[sig]) {
+                h->add_ref();
+                push_ready_or_drop(h);
+            }
         }
     }
 
     void close_now() noexcept {
-        {
-            std::lock_guard lock(ts_mutex_);
-            closed_.store(true, std::memory_order_relaxed);
-            ts_pending_.clear();
-        }
-        // Abandoning tasks destroys coroutine frames, whose destructors may
+        closed_ = true;
+        pipe_.close();  // from here on, no other thread touches this loop
+        for (int sig = 1; sig < 64; ++sig)
+            if (signal_handlers_[sig]) remove_signal_handler(sig);
+        selector_.clear();
+        // Letting go of tasks destroys coroutine frames, whose destructors may
         // remove timers or (rarely) schedule; repeat until nothing is left.
         do {
             for (detail::TimerNode* n : timers_.take_all()) detach_timer(n);
@@ -367,8 +453,9 @@ private:
                 ready_.pop_front();
                 item.fn(item.arg, false);
             }
-            while (auto* l = static_cast<detail::TaskLink*>(tasks_.pop_front())) l->abandon(l);
-        } while (!ready_.empty() || !timers_.empty() || !tasks_.empty());
+            while (auto* r = static_cast<detail::LoopResource*>(resources_.pop_front())) r->on_close(r);
+            selector_.clear();
+        } while (!ready_.empty() || !timers_.empty() || !resources_.empty());
     }
 
     static void detach_timer(detail::TimerNode* n) noexcept {
@@ -376,20 +463,35 @@ private:
         if (n->detach) n->detach(n);
     }
 
+    static constexpr double max_sleep = 24 * 3600.0;  // as Python's MAXIMUM_SELECT_TIMEOUT
+
     detail::RingBuffer<detail::ReadyItem> ready_;
     detail::TimerHeap timers_;
     std::vector<detail::TimerNode*> due_;  // timers being fired this iteration (null: removed)
     std::uint64_t timer_seq_ = 0;
-    detail::IntrusiveList tasks_;  // tasks scheduled and not done, in creation order
+    detail::IntrusiveList resources_;  // LoopResources kept alive, in the order they came
     bool running_ = false;
     bool stopping_ = false;
-    std::atomic<bool> closed_{false};
-
-    std::mutex ts_mutex_;
-    std::condition_variable ts_cv_;
-    std::vector<std::function<void()>> ts_pending_;
-    std::atomic<bool> ts_flag_{false};
+    bool closed_ = false;
+    int signal_count_ = 0;
+    detail::HandleState* signal_handlers_[64] = {};
+    detail::SelfPipe pipe_;
+    detail::Selector selector_;
 };
+
+namespace detail {
+
+struct LoopAccess {
+    static void push_ready(EventLoop& l, void (*fn)(void*, bool), void* arg) { l.push_ready(fn, arg); }
+    static void add_timer(EventLoop& l, TimerNode* n, double when) { l.add_timer(n, when); }
+    static void remove_timer(EventLoop& l, TimerNode* n) noexcept { l.remove_timer(n); }
+    static void check_closed(const EventLoop& l) { l.check_closed(); }
+    static void keep(EventLoop& l, LoopResource* r) noexcept { l.resources_.push_back(r); }
+    static void let_go(LoopResource* r) noexcept { r->unlink(); }
+    static const IntrusiveList& resources(const EventLoop& l) noexcept { return l.resources_; }
+};
+
+}  // namespace detail
 
 inline void Handle::cancel() noexcept {
     if (!s_ || s_->cancelled) return;

@@ -39,18 +39,16 @@ public:
     public:
         explicit WaitAwaiter(Event& e) noexcept : ev_(&e) {}
         bool await_ready() const noexcept { return ev_->value_; }
-        template <class P>
-        void await_suspend(std::coroutine_handle<P> h) {
-            static_assert(std::is_base_of_v<detail::PromiseBase, P>, "asyncio awaitables can only be awaited inside an asyncio::Task coroutine");
-            ev_->waiters_.check_loop(h.promise(), "Event");
-            wait_on(ev_->waiters_.list(), h.promise(), h);
+        void await_suspend(std::coroutine_handle<> h, detail::PromiseBase& task) {
+            ev_->waiters_.check_loop(task, "Event");
+            wait_on(ev_->waiters_.list(), task, h);
         }
         /// Always true, as Python's Event.wait().
-        bool await_resume() {
-            if (state == State::idle) return true;  // did not suspend
-            if (resume_cancelled()) throw CancelledError();
+        bool await_resume() noexcept {
+            state = State::idle;
             return true;
         }
+        void await_cancelled() noexcept { cancelled_after_wake(); }
 
     private:
         Event* ev_;

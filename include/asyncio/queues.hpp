@@ -316,24 +316,13 @@ public:
     public:
         explicit GetAwaiter(BasicQueue& q) noexcept : WaitNode(&get_ops), q_(&q) {}
         bool await_ready() const noexcept { return !q_->empty() || q_->shutdown_; }
-        template <class P>
-        void await_suspend(std::coroutine_handle<P> h) {
-            static_assert(std::is_base_of_v<PromiseBase, P>, "asyncio awaitables can only be awaited inside an asyncio::Task coroutine");
-            q_->check_loop(h.promise());
-            wait_on(q_->getters_.list(), h.promise(), h);
+        void await_suspend(std::coroutine_handle<> h, PromiseBase& task) {
+            q_->check_loop(task);
+            wait_on(q_->getters_.list(), task, h);
         }
         T await_resume() {
             if (state == State::idle) return q_->get_nowait();  // did not wait
-            return resume_after_wait();
-        }
-
-    private:
-        T resume_after_wait() {
-            if (resume_cancelled()) {
-                // Woken, then cancelled before it ran: pass the wake-up on.
-                if (!q_->empty()) q_->getters_.wake_one();
-                throw CancelledError();
-            }
+            state = State::idle;
             try {
                 return q_->get_nowait();
             } catch (...) {  // the item's move threw: the wake-up must not be lost
@@ -341,7 +330,12 @@ public:
                 throw;
             }
         }
+        void await_cancelled() {
+            // Woken, then cancelled before it ran: pass the wake-up on.
+            if (cancelled_after_wake() && !q_->empty()) q_->getters_.wake_one();
+        }
 
+    private:
         // Woken, but another task took the item first: wait again, at the back.
         static bool rewait_fn(Waiter* w) {
             auto* self = static_cast<GetAwaiter*>(w);
@@ -361,23 +355,13 @@ public:
         PutAwaiter(PutAwaiter&& o) noexcept(std::is_nothrow_move_constructible_v<T>)
             : WaitNode(o), q_(o.q_), item_(std::move(o.item_)) {}
         bool await_ready() const noexcept { return !q_->full() || q_->shutdown_; }
-        template <class P>
-        void await_suspend(std::coroutine_handle<P> h) {
-            static_assert(std::is_base_of_v<PromiseBase, P>, "asyncio awaitables can only be awaited inside an asyncio::Task coroutine");
-            q_->check_loop(h.promise());
-            wait_on(q_->putters_.list(), h.promise(), h);
+        void await_suspend(std::coroutine_handle<> h, PromiseBase& task) {
+            q_->check_loop(task);
+            wait_on(q_->putters_.list(), task, h);
         }
         void await_resume() {
             if (state == State::idle) return q_->put_nowait(std::move(item_));  // did not wait
-            resume_after_wait();
-        }
-
-    private:
-        void resume_after_wait() {
-            if (resume_cancelled()) {
-                if (!q_->full()) q_->putters_.wake_one();
-                throw CancelledError();
-            }
+            state = State::idle;
             try {
                 q_->put_nowait(std::move(item_));
             } catch (...) {  // the item's move threw: the wake-up must not be lost
@@ -385,7 +369,11 @@ public:
                 throw;
             }
         }
+        void await_cancelled() {
+            if (cancelled_after_wake() && !q_->full()) q_->putters_.wake_one();
+        }
 
+    private:
         static bool rewait_fn(Waiter* w) {
             auto* self = static_cast<PutAwaiter*>(w);
             if (self->state != State::woken || !self->q_->full() || self->q_->shutdown_) return false;
@@ -402,15 +390,12 @@ public:
     public:
         explicit JoinAwaiter(BasicQueue& q) noexcept : q_(&q) {}
         bool await_ready() const noexcept { return q_->unfinished_ == 0; }
-        template <class P>
-        void await_suspend(std::coroutine_handle<P> h) {
-            static_assert(std::is_base_of_v<PromiseBase, P>, "asyncio awaitables can only be awaited inside an asyncio::Task coroutine");
-            q_->check_loop(h.promise());
-            wait_on(q_->joiners_.list(), h.promise(), h);
+        void await_suspend(std::coroutine_handle<> h, PromiseBase& task) {
+            q_->check_loop(task);
+            wait_on(q_->joiners_.list(), task, h);
         }
-        void await_resume() {
-            if (state != State::idle && resume_cancelled()) throw CancelledError();
-        }
+        void await_resume() noexcept { state = State::idle; }
+        void await_cancelled() noexcept { cancelled_after_wake(); }
 
     private:
         BasicQueue* q_;
@@ -431,14 +416,14 @@ private:
     // queue is bound only while tasks wait on it, so it can serve one loop
     // after another. Every task in the wait lists belongs to `loop_`, so the
     // common case is one comparison.
-    void check_loop(const PromiseBase& frame) {
-        if (frame.root->loop != loop_) [[unlikely]]
-            rebind(frame);
+    void check_loop(const PromiseBase& task) {
+        if (task.loop != loop_) [[unlikely]]
+            rebind(task);
     }
-    [[gnu::noinline, gnu::cold]] void rebind(const PromiseBase& frame) {
+    [[gnu::noinline, gnu::cold]] void rebind(const PromiseBase& task) {
         for (const WaitList* l : {&getters_, &putters_, &joiners_})
-            l->check_loop(frame, Storage::name);  // throws if a task of another loop waits
-        loop_ = frame.root->loop;
+            l->check_loop(task, Storage::name);  // throws if a task of another loop waits
+        loop_ = task.loop;
     }
 
     Storage items_;

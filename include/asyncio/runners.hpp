@@ -21,39 +21,43 @@ namespace detail {
 /// A done-callback per task counts them down and stops the loop after the
 /// last one, so run() needs neither gather() nor a coroutine of its own.
 inline void cancel_all_tasks(EventLoop& loop) {
-    const std::vector<TaskLink*> links = loop.pending_tasks();
-    if (links.empty()) return;
+    std::vector<PromiseBase*> tasks;
+    LoopAccess::resources(loop).for_each([&](ListNode* n) {
+        auto* r = static_cast<LoopResource*>(n);
+        if (r->on_close == PromiseBase::link_on_close()) tasks.push_back(PromiseBase::from_link(r));
+    });
+    if (tasks.empty()) return;
     struct Countdown : DoneCallback {
         PromiseBase* p = nullptr;
         std::size_t* left = nullptr;
         EventLoop* loop = nullptr;
     };
-    std::vector<Countdown> nodes(links.size());
+    std::vector<Countdown> nodes(tasks.size());
     std::size_t left = 0;
     struct Cleanup {  // on every exit: no callback left behind, every reference dropped
         std::vector<Countdown>& nodes;
         ~Cleanup() {
             for (Countdown& n : nodes) {
                 if (!n.p) continue;
-                if (n.linked()) n.p->callbacks.erase(&n);
+                if (n.linked()) n.unlink();
                 n.p->release();
             }
         }
     } cleanup{nodes};
-    for (std::size_t i = 0; i < links.size(); ++i) {
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
         Countdown& n = nodes[i];
-        n.p = PromiseBase::from_link(links[i]);
+        n.p = tasks[i];
         n.p->add_ref();
         n.left = &left;
         n.loop = &loop;
-        n.fn = [](DoneCallback* cb) {
+        n.fn = [](DoneCallback* cb, bool run) {
             auto* self = static_cast<Countdown*>(cb);
-            if (--*self->left == 0) self->loop->stop();
+            if (run && --*self->left == 0) self->loop->stop();
         };
         n.p->callbacks.push_back(&n);
         ++left;
     }
-    for (Countdown& n : nodes) n.p->cancel();
+    for (Countdown& n : nodes) n.p->cancel_task();
     loop.run_forever();
     if (left != 0) throw std::runtime_error("Event loop stopped before Future completed.");
 }

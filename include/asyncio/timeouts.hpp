@@ -21,7 +21,7 @@ public:
     TimeoutScope(PromiseBase* task, double when) : task_(task), cancelling_(task->num_cancels) {
         timer_.fire = &fire;
         timer_.owner = this;
-        task->loop->add_timer(&timer_, when);
+        LoopAccess::add_timer(*task->loop, &timer_, when);
     }
     TimeoutScope(const TimeoutScope&) = delete;
     TimeoutScope& operator=(const TimeoutScope&) = delete;
@@ -42,11 +42,11 @@ private:
     };
     static void fire(TimerNode* n) {
         TimeoutScope* self = static_cast<Timer*>(n)->owner;
-        self->task_->cancel();
+        self->task_->cancel_task();
         self->expired_ = true;
     }
     void disarm() noexcept {
-        if (task_->loop) task_->loop->remove_timer(&timer_);
+        if (task_->loop) LoopAccess::remove_timer(*task_->loop, &timer_);
     }
 
     PromiseBase* task_;
@@ -66,7 +66,8 @@ Task<R> wait_for(Aw aw, double timeout) {
             co_await WaitDone(promise_of(t));
         }
         if (t.cancelled()) throw TimeoutError();
-        co_return take_value(static_cast<Promise<R>*>(promise_of(t)), false);
+        auto* p = static_cast<Promise<R>*>(promise_of(t));
+        co_return take_value<R>(*p, p->value_slot(), false);
     }
     std::optional<std::conditional_t<std::is_void_v<R>, char, R>> result;
     {

@@ -1,20 +1,15 @@
-// asyncio/detail/awaitable_traits.hpp - what `co_await x` yields, as a type.
+// asyncio/detail/awaitable_traits.hpp - what `co_await x` yields inside a Task,
+// as a type. Declared here, at the bottom, so that the loop can name it;
+// defined with the awaiter protocol (await.hpp).
 #pragma once
-
-#include <utility>
 
 namespace asyncio::detail {
 
 template <class Aw>
-decltype(auto) get_awaiter(Aw&& aw) {
-    if constexpr (requires { std::forward<Aw>(aw).operator co_await(); })
-        return std::forward<Aw>(aw).operator co_await();
-    else
-        return std::forward<Aw>(aw);
-}
+struct await_result;
 
-/// The type of `co_await std::declval<Aw>()` for this library's awaitables.
+/// The type of `co_await std::declval<Aw>()` inside an asyncio::Task.
 template <class Aw>
-using await_result_t = decltype(get_awaiter(std::declval<Aw>()).await_resume());
+using await_result_t = typename await_result<Aw>::type;
 
 }  // namespace asyncio::detail

@@ -1,4 +1,5 @@
-// asyncio/detail/promise.hpp - the state every Task coroutine frame carries.
+// asyncio/detail/promise.hpp - the state every Task coroutine frame carries
+// (Python's Task: a Future that drives a coroutine) and Python's Task.__step.
 //
 // A frame is either a *root* (scheduled with create_task: Python's Task) or a
 // *child* (run inline by `co_await f()`: Python's `await coro()`). Both use
@@ -6,16 +7,17 @@
 // saves an allocation per task.
 #pragma once
 
+#include <asyncio/detail/future_core.hpp>
 #include <asyncio/detail/intrusive_list.hpp>
 #include <asyncio/events.hpp>
 #include <asyncio/exceptions.hpp>
 
+#include <atomic>
 #include <cassert>
 #include <coroutine>
 #include <cstdint>
 #include <exception>
-#include <optional>
-#include <type_traits>
+#include <string>
 #include <utility>
 
 namespace asyncio::detail {
@@ -26,9 +28,11 @@ struct Waiter;
 /// so an awaiter carries a single pointer, set with a single store.
 struct WaiterOps {
     /// Cancels the wait. Returns true if the waiter took the cancellation: it
-    /// then schedules the task's step, which raises CancelledError at the
-    /// co_await. Returns false if the wait is already over (woken, step
-    /// scheduled): the task then remembers it must cancel (`must_cancel`).
+    /// then schedules the task's step, and either sets the task's
+    /// `throw_cancel` (CancelledError is raised at the co_await) or lets what
+    /// it waited for deliver the outcome (a cancelled task or future). Returns
+    /// false if the wait is already over (woken, step scheduled): the task
+    /// then remembers it must cancel (`must_cancel`).
     bool (*cancel)(Waiter*);
     /// Called by the task's step just before resuming the coroutine. Returns
     /// true if the waiter re-queued itself because what woke it was taken by
@@ -41,64 +45,41 @@ struct WaiterOps {
 };
 
 /// What a suspended root task waits on (Python's Task._fut_waiter). Every
-/// awaiter that suspends a task derives from it and is its own wait-list node.
+/// awaiter of this library that suspends a task derives from it.
 struct Waiter {
     explicit Waiter(const WaiterOps* o) noexcept : ops(o) {}
     const WaiterOps* ops;
 };
 
-/// A callback run when a task is done, from the ready queue (never inline).
-struct DoneCallback : ListNode {
-    void (*fn)(DoneCallback*) = nullptr;
-};
+/// Tag base of this library's own awaiters. The promise's await_transform
+/// wraps them (see await.hpp); they are written as
+///     bool await_ready();
+///     bool-or-void await_suspend(std::coroutine_handle<> h, PromiseBase& task);
+///     T await_resume();               // the normal path only
+///     void await_cancelled() noexcept // optional: the task resumes to raise
+///                                     // CancelledError instead (pass a wake-up on)
+struct NativeAwaiter {};
 
-class PromiseBase {
+class PromiseBase;
+
+/// The task whose step is running on this thread (Python's current_task()).
+inline thread_local PromiseBase* current_task = nullptr;
+
+/// Names "Task-N" (Python's _task_name_counter), across threads.
+std::uint64_t next_task_number() noexcept;
+
+class PromiseBase : public FutureCore {
 public:
-    /// lazy    - created, not started (calling a coroutine runs nothing);
-    /// child   - running inline inside another task's `co_await`;
-    /// pending - scheduled as a task of its own, not done;
-    /// done    - finished (child or task), see `outcome`.
-    enum class State : std::uint8_t { lazy, child, pending, done };
-    enum class Outcome : std::uint8_t { none, value, exception, cancelled };
-
-    PromiseBase() noexcept {
-        link.abandon = &abandon;
-        link.owner = this;
+    PromiseBase() noexcept : FutureCore(&task_ops, State::lazy) { link.on_close = &abandon; }
+    ~PromiseBase() {
+        drop_callbacks();
+        delete name;
     }
-    PromiseBase(const PromiseBase&) = delete;
-    PromiseBase& operator=(const PromiseBase&) = delete;
-
-    void add_ref() noexcept { ++refs; }
-    /// Drops a reference; the last one destroys the frame. A frame destroyed
-    /// while another is being destroyed (a task holding the handle of the one
-    /// it awaited, a chain of 100,000 of them) is queued and destroyed after
-    /// it, so freeing a chain never recurses.
-    void release() noexcept {
-        if (--refs != 0) return;
-        static thread_local PromiseBase* queued = nullptr;
-        static thread_local bool destroying = false;
-        if (destroying) {
-            next_to_destroy = queued;
-            queued = this;
-            return;
-        }
-        destroying = true;
-        self.destroy();
-        while (PromiseBase* p = queued) {
-            queued = p->next_to_destroy;
-            p->self.destroy();
-        }
-        destroying = false;
-    }
-
-    bool is_done() const noexcept { return state == State::done; }
-
-    static PromiseBase* from_link(TaskLink* l) noexcept { return static_cast<Link*>(l)->owner; }
 
     /// Python's Task.cancel() (without a message).
-    bool cancel() noexcept {
+    bool cancel_task() noexcept {
         if (state == State::done) return false;
-        if (state == State::child) return root->cancel();
+        if (state == State::child) return root->cancel_task();
         ++num_cancels;
         if (state == State::pending && fut_waiter && fut_waiter->ops->cancel(fut_waiter)) return true;
         must_cancel = true;
@@ -111,21 +92,6 @@ public:
         return static_cast<int>(num_cancels);
     }
 
-    /// Throws unless the outcome is a value: InvalidStateError when not done,
-    /// CancelledError when cancelled, or the stored exception.
-    void check_result() const {
-        if (state != State::done) throw InvalidStateError("Result is not set.");
-        if (outcome == Outcome::cancelled) {
-            if (exception) std::rethrow_exception(exception);
-            throw CancelledError();
-        }
-        if (outcome == Outcome::exception) std::rethrow_exception(exception);
-    }
-
-    /// Called by an awaiter's await_resume(): true if the step that resumed
-    /// the task was asked to raise CancelledError (Python's _must_cancel).
-    bool take_cancel() noexcept { return std::exchange(throw_cancel, false); }
-
     /// Suspends this task (a root) on `w`: the step will resume `h`.
     void suspend_on(std::coroutine_handle<> h, Waiter* w) noexcept {
         resume_at = h;
@@ -133,19 +99,20 @@ public:
     }
 
     /// Schedules this task's next step through the loop's ready queue.
-    void schedule_step() { loop->push_ready(&step_thunk, this); }
+    void schedule_step() { LoopAccess::push_ready(*loop, &step_thunk, this); }
 
     /// Makes this lazy frame a task of `l` and schedules its first step.
     void start_task(EventLoop* l) {
         assert(state == State::lazy);
-        l->check_closed();
-        l->push_ready(&step_thunk, this);  // may throw (allocation): do it first
+        LoopAccess::check_closed(*l);
+        LoopAccess::push_ready(*l, &step_thunk, this);  // may throw (allocation): do it first
         state = State::pending;
         loop = l;
         root = this;
         resume_at = self;
+        number = next_task_number();
         add_ref();  // the loop's reference, dropped when the task is done
-        l->add_task(&link);
+        LoopAccess::keep(*l, &link);
     }
 
     /// Python's Task.__step.
@@ -155,7 +122,7 @@ public:
         if (must_cancel) {
             must_cancel = false;
             throw_cancel = true;
-        } else if (w && w->ops->rewait && w->ops->rewait(w)) {
+        } else if (!throw_cancel && w && w->ops->rewait && w->ops->rewait(w)) {
             fut_waiter = w;
             return;
         }
@@ -167,30 +134,22 @@ public:
         }
         started = true;
         add_ref();
-        void* prev = std::exchange(loop->current_task, this);
+        PromiseBase* prev = std::exchange(current_task, this);
         resume_at.resume();
-        loop->current_task = prev;
+        current_task = prev;
         // The coroutine asked to cancel itself while running: cancel what it now waits on.
         if (state == State::pending && must_cancel && fut_waiter && fut_waiter->ops->cancel(fut_waiter))
             must_cancel = false;
         release();
     }
 
-    /// A root task finished: record it, wake the tasks waiting for it (through
-    /// the ready queue) and drop the loop's reference.
+    /// A root task finished: record it, queue the done-callbacks (the tasks
+    /// waiting for it among them) and drop the loop's reference.
     void finish() noexcept {
         if (outcome == Outcome::value && must_cancel) outcome = Outcome::cancelled;  // as Python
         must_cancel = false;
-        state = State::done;
-        loop->remove_task(&link);
-        if (!callbacks.empty()) {
-            add_ref();
-            try {
-                loop->push_ready(&run_callbacks, this);
-            } catch (...) {  // out of memory: run them now rather than never
-                run_callbacks(this, true);
-            }
-        }
+        LoopAccess::let_go(&link);
+        mark_done();
         release();
     }
 
@@ -207,54 +166,84 @@ public:
         }
     }
 
+    /// Python's get_name(): the name given, or "Task-N".
+    std::string get_name() const { return name ? *name : "Task-" + std::to_string(number); }
+    void set_name(std::string n) {
+        if (name)
+            *name = std::move(n);
+        else
+            name = new std::string(std::move(n));
+    }
+
+    static PromiseBase* from_link(LoopResource* r) noexcept { return static_cast<Link*>(r)->owner; }
+    /// Tells tasks from the loop's other resources.
+    static auto link_on_close() noexcept { return &abandon; }
+
     // Ownership: references from Task handles, from the loop while the task
     // is pending, and from a step or callback run in progress.
-    std::uint32_t refs = 0;
-    State state = State::lazy;
-    Outcome outcome = Outcome::none;
     bool must_cancel = false;   // root: cancel() arrived when nothing could take it
     bool throw_cancel = false;  // root: the step now resuming must raise CancelledError
     bool started = false;       // root: its first step ran
     bool sync_start = false;    // child: still inside the parent's await_suspend
     std::uint32_t num_cancels = 0;  // root: Python's _num_cancels_requested
-    EventLoop* loop = nullptr;
     PromiseBase* root = this;               // the task this frame runs in
     std::coroutine_handle<> self;           // this frame
     std::coroutine_handle<> continuation;   // child: the frame awaiting it
     std::coroutine_handle<> resume_at;      // root: the innermost suspended frame
     Waiter* fut_waiter = nullptr;           // root: what it waits on, or null
-    PromiseBase* next_to_destroy = nullptr; // in release()'s queue of frames to destroy
-    std::exception_ptr exception;
-    IntrusiveList callbacks;  // DoneCallbacks to run when done
-    struct Link : TaskLink {
+    PromiseBase* next_to_destroy = nullptr; // in destroy()'s queue of frames to destroy
+    std::uint64_t number = 0;               // root: N of "Task-N"
+    std::string* name = nullptr;            // root: set_name()'s, if any
+    struct Link : LoopResource {
         PromiseBase* owner = nullptr;
     };
-    Link link;  // in the loop's list of pending tasks
+    Link link{{}, this};  // in the loop's list of what it keeps alive
 
 private:
     static void step_thunk(void* p, bool run) {
         if (run) static_cast<PromiseBase*>(p)->step();
     }
 
-    static void run_callbacks(void* p, bool run) {
-        auto* self = static_cast<PromiseBase*>(p);
-        if (run) {
-            while (auto* cb = static_cast<DoneCallback*>(self->callbacks.pop_front())) cb->fn(cb);
+    /// The last reference is gone: destroy the frame. A frame destroyed
+    /// while another is being destroyed (a task holding the handle of the one
+    /// it awaited, a chain of 100,000 of them) is queued and destroyed after
+    /// it, so freeing a chain never recurses.
+    static void destroy(FutureCore* c) noexcept {
+        auto* p = static_cast<PromiseBase*>(c);
+        static thread_local PromiseBase* queued = nullptr;
+        static thread_local bool destroying = false;
+        if (destroying) {
+            p->next_to_destroy = queued;
+            queued = p;
+            return;
         }
-        self->release();
+        destroying = true;
+        p->self.destroy();
+        while (PromiseBase* q = queued) {
+            queued = q->next_to_destroy;
+            q->self.destroy();
+        }
+        destroying = false;
     }
+    static bool cancel_fn(FutureCore* c) noexcept { return static_cast<PromiseBase*>(c)->cancel_task(); }
+    static constexpr FutureOps task_ops{&destroy, &cancel_fn};
 
     // The loop was closed while this task was pending: it will never run again.
-    static void abandon(TaskLink* l) noexcept {
-        PromiseBase* self = from_link(l);
+    static void abandon(LoopResource* r) noexcept {
+        PromiseBase* self = from_link(r);
         if (Waiter* w = std::exchange(self->fut_waiter, nullptr); w && w->ops->detach) w->ops->detach(w);
         self->state = State::done;
         self->outcome = Outcome::cancelled;
-        self->callbacks.clear();
+        self->drop_callbacks();
         self->loop = nullptr;
         self->release();
     }
 };
+
+inline std::uint64_t next_task_number() noexcept {
+    static std::atomic<std::uint64_t> counter{0};
+    return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+}
 
 /// The awaiter returned by final_suspend: a child transfers control back to
 /// its awaiting frame; a root finishes the task.
@@ -277,17 +266,12 @@ struct FinalAwaiter {
     void await_resume() const noexcept {}
 };
 
-template <class T>
-class Promise;
-
 /// Returns the root task of the awaiting frame without suspending.
-struct CurrentTaskAwaiter {
+struct CurrentTaskAwaiter : NativeAwaiter {
     PromiseBase* task = nullptr;
     bool await_ready() const noexcept { return false; }
-    template <class P>
-    bool await_suspend(std::coroutine_handle<P> h) noexcept {
-        static_assert(std::is_base_of_v<PromiseBase, P>, "asyncio awaitables can only be awaited inside an asyncio::Task coroutine");
-        task = h.promise().root;
+    bool await_suspend(std::coroutine_handle<>, PromiseBase& t) noexcept {
+        task = &t;
         return false;
     }
     PromiseBase* await_resume() const noexcept { return task; }

@@ -18,7 +18,7 @@ namespace asyncio::detail {
 /// Python keeps a cancelled waiter's future in its deque until the task runs
 /// (so `_getters[n]` counts it) and drops it when it is skipped by a wake-up;
 /// the node does the same, so `str(q)` matches CPython at every step.
-struct WaitNode : Waiter, ListNode {
+struct WaitNode : NativeAwaiter, Waiter, ListNode {
     /// idle      - not waiting (not yet suspended, or resumed);
     /// waiting   - in the list, its task suspended;
     /// woken     - taken off the list, its task's step scheduled;
@@ -37,8 +37,8 @@ struct WaitNode : Waiter, ListNode {
     PromiseBase* task = nullptr;
     State state = State::idle;
 
-    void wait_on(IntrusiveList& l, PromiseBase& frame, std::coroutine_handle<> h) noexcept {
-        task = frame.root;
+    void wait_on(IntrusiveList& l, PromiseBase& t, std::coroutine_handle<> h) noexcept {
+        task = &t;
         state = State::waiting;
         l.push_back(this);
         task->suspend_on(h, this);
@@ -58,19 +58,14 @@ struct WaitNode : Waiter, ListNode {
         state = State::woken;
     }
 
-    /// Call first in await_resume() after a suspension: raises CancelledError
-    /// if the task was cancelled while waiting. Returns true if the task was
-    /// cancelled after being woken (the caller may have a wake-up to pass on;
-    /// it must raise CancelledError afterwards).
-    bool resume_cancelled() {
-        if (state == State::cancelled) {
-            leave();
-            state = State::idle;
-            task->take_cancel();  // a cancel() after the first one merges into it
-            throw CancelledError();
-        }
+    /// For await_cancelled(): the task resumes to raise CancelledError. Leaves
+    /// the list; returns true if it had been woken first (the caller then has
+    /// a wake-up to pass on).
+    bool cancelled_after_wake() noexcept {
+        const bool woken = state == State::woken;
+        leave();
         state = State::idle;
-        return task->take_cancel();
+        return woken;
     }
 
 protected:
@@ -82,8 +77,9 @@ protected:
     static bool cancel_wait(Waiter* w) {
         auto* self = static_cast<WaitNode*>(w);
         if (self->state != State::waiting) return false;
-        self->state = State::cancelled;
         self->task->schedule_step();
+        self->state = State::cancelled;
+        self->task->throw_cancel = true;
         return true;
     }
 
@@ -104,10 +100,10 @@ public:
     std::size_t size() const noexcept { return list_.size(); }
     IntrusiveList& list() noexcept { return list_; }
 
-    /// Checks that `frame` runs on the loop of the tasks already waiting.
+    /// Checks that `task` runs on the loop of the tasks already waiting.
     /// `what` names the owner in the error message.
-    void check_loop(const PromiseBase& frame, std::string_view what) const {
-        if (auto* n = static_cast<WaitNode*>(list_.front()); n && n->task->loop != frame.root->loop)
+    void check_loop(const PromiseBase& task, std::string_view what) const {
+        if (auto* n = static_cast<WaitNode*>(list_.front()); n && n->task->loop != task.loop)
             throw std::runtime_error("<" + std::string(what) + "> is bound to a different event loop");
     }
 
