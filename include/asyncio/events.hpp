@@ -210,7 +210,7 @@ public:
     template <class F>
     void add_signal_handler(int sig, F fn) {
         check_closed();
-        detail::signals::check(sig);
+        const std::size_t i = detail::signals::check(sig);
         int expected = -1;
         if (!detail::signals::wake_fd.compare_exchange_strong(expected, pipe_.fd()) && expected != pipe_.fd())
             throw std::runtime_error("another event loop owns the signal handlers");
@@ -222,7 +222,7 @@ public:
             if (signal_count_ == 0) detail::signals::wake_fd.store(-1);
             throw;
         }
-        if (detail::HandleState* old = std::exchange(signal_handlers_[sig], s)) {
+        if (detail::HandleState* old = std::exchange(signal_handlers_[i], s)) {
             old->cancelled = true;
             old->release();
         } else {
@@ -232,8 +232,7 @@ public:
     /// Removes the handler of `sig` and sets its disposition back to SIG_DFL.
     /// Returns false if it had none.
     bool remove_signal_handler(int sig) {
-        detail::signals::check(sig);
-        detail::HandleState* s = std::exchange(signal_handlers_[sig], nullptr);
+        detail::HandleState* s = std::exchange(signal_handlers_[detail::signals::check(sig)], nullptr);
         if (!s) return false;
         detail::signals::restore_default(sig);
         s->cancelled = true;
@@ -437,6 +436,7 @@ private:
 
     void close_now() noexcept {
         closed_ = true;
+        shutdown_executor(false);  // Python's close(): shutdown(wait=False)
         pipe_.close();  // from here on, no other thread touches this loop
         for (int sig = 1; sig < 64; ++sig)
             if (signal_handlers_[sig]) remove_signal_handler(sig);
@@ -458,6 +458,16 @@ private:
         } while (!ready_.empty() || !timers_.empty() || !resources_.empty());
     }
 
+    void shutdown_executor(bool wait) noexcept {
+        if (default_executor_ && shutdown_executor_) {
+            try {
+                shutdown_executor_(*default_executor_, wait);
+            } catch (...) {
+                detail::report_callback_exception();
+            }
+        }
+    }
+
     static void detach_timer(detail::TimerNode* n) noexcept {
         n->state = detail::TimerNode::State::detached;
         if (n->detach) n->detach(n);
@@ -475,6 +485,8 @@ private:
     bool closed_ = false;
     int signal_count_ = 0;
     detail::HandleState* signal_handlers_[64] = {};
+    std::shared_ptr<Executor> default_executor_;  // created on first use by base_events.hpp
+    void (*shutdown_executor_)(Executor&, bool wait) = nullptr;  // set with it (Executor is incomplete here)
     detail::SelfPipe pipe_;
     detail::Selector selector_;
 };
@@ -489,6 +501,11 @@ struct LoopAccess {
     static void keep(EventLoop& l, LoopResource* r) noexcept { l.resources_.push_back(r); }
     static void let_go(LoopResource* r) noexcept { r->unlink(); }
     static const IntrusiveList& resources(const EventLoop& l) noexcept { return l.resources_; }
+    /// The default executor, and how to shut it down (base_events.hpp sets both).
+    static std::shared_ptr<Executor>& default_executor(EventLoop& l) noexcept { return l.default_executor_; }
+    static void set_executor_shutdown(EventLoop& l, void (*fn)(Executor&, bool wait)) noexcept { l.shutdown_executor_ = fn; }
+    /// Shuts the default executor down, if there is one; `wait`: until its threads have finished.
+    static void shutdown_default_executor(EventLoop& l, bool wait) noexcept { l.shutdown_executor(wait); }
 };
 
 }  // namespace detail

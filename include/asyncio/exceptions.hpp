@@ -26,6 +26,15 @@ private:
     std::string msg_;
 };
 
+/// Raised by asyncio::run() when a SIGINT (Ctrl-C) cancelled the main task
+/// and the task ended cancelled (Python's KeyboardInterrupt). Like
+/// CancelledError, not a std::exception, so `catch (const std::exception&)`
+/// does not swallow it.
+class KeyboardInterrupt {
+public:
+    const char* what() const noexcept { return "KeyboardInterrupt"; }
+};
+
 /// Python's TimeoutError, raised by `wait_for` when the deadline passes.
 class TimeoutError : public std::runtime_error {
 public:

@@ -173,7 +173,7 @@ private:
     explicit Future(detail::FutureState<T>* s) noexcept : s_(s) { s_->add_ref(); }
 
     void check_pending() const {
-        if (s_->is_done()) throw InvalidStateError("invalid state: the future is already done");
+        if (s_->is_done()) throw InvalidStateError("invalid state");
     }
 
     detail::FutureState<T>* s_;

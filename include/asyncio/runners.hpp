@@ -4,6 +4,7 @@
 #include <asyncio/events.hpp>
 #include <asyncio/tasks.hpp>
 
+#include <csignal>
 #include <cstddef>
 #include <exception>
 #include <optional>
@@ -11,6 +12,8 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include <unistd.h>
 
 namespace asyncio {
 
@@ -65,28 +68,56 @@ inline void cancel_all_tasks(EventLoop& loop) {
 }  // namespace detail
 
 /// Python's asyncio.run(main): runs `main` on a new event loop, then cancels
-/// every task still pending and lets them finish, closes the loop (destroying
-/// every coroutine frame it kept alive) and returns main's value or rethrows
-/// its exception. Throws std::runtime_error when called from a running loop.
+/// every task still pending and lets them finish, shuts down the default
+/// executor, closes the loop (destroying every coroutine frame it kept alive)
+/// and returns main's value or rethrows its exception. Throws
+/// std::runtime_error when called from a running loop.
+///
+/// Ctrl-C, as Python 3.11+: when run() is called on the main thread and
+/// SIGINT has its default disposition, the first SIGINT cancels the main task
+/// (a second one, while it is still running, kills the process as SIGINT's
+/// default does). If the main task then ends cancelled, run() throws
+/// asyncio::KeyboardInterrupt; if it catches the CancelledError and returns,
+/// run() returns its value.
 template <class T>
 T run(Task<T> main) {
     if (detail::running_loop) throw std::runtime_error("asyncio.run() cannot be called from a running event loop");
     EventLoop loop;
     std::optional<std::conditional_t<std::is_void_v<T>, char, T>> result;
     std::exception_ptr error;
+    int interrupts = 0;
+    bool sigint = false;
     try {
-        if constexpr (std::is_void_v<T>) {
-            loop.run_until_complete(std::move(main));
-            result.emplace();
-        } else {
-            result.emplace(loop.run_until_complete(std::move(main)));
+        Task<T> task = loop.create_task(std::move(main));
+        if (::getpid() == ::gettid() && detail::signals::has_default_handler(SIGINT) && detail::signals::wake_fd.load() < 0) {
+            sigint = true;
+            loop.add_signal_handler(SIGINT, [&interrupts, task, &loop]() mutable {
+                if (++interrupts == 1 && !task.done()) {
+                    task.cancel();
+                    return;
+                }
+                loop.remove_signal_handler(SIGINT);  // SIG_DFL: the second one ends the process
+                ::raise(SIGINT);
+            });
+        }
+        try {
+            if constexpr (std::is_void_v<T>) {
+                loop.run_until_complete(task);
+                result.emplace();
+            } else {
+                result.emplace(loop.run_until_complete(task));
+            }
+        } catch (const CancelledError&) {
+            if (interrupts > 0 && task.uncancel() == 0) throw KeyboardInterrupt();
+            throw;
         }
     } catch (...) {
         error = std::current_exception();
     }
-    main = Task<T>();
+    if (sigint && interrupts == 0) loop.remove_signal_handler(SIGINT);
     try {
         detail::cancel_all_tasks(loop);
+        detail::LoopAccess::shutdown_default_executor(loop, true);
     } catch (...) {
         if (!error) error = std::current_exception();
     }

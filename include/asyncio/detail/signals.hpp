@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
@@ -34,9 +35,11 @@ inline void on_signal(int sig) noexcept {
     }
 }
 
-/// Checks a signal number as Python's add_signal_handler does.
-inline void check(int sig) {
+/// Checks a signal number as Python's add_signal_handler does; returns it as
+/// an index into a table of 64.
+inline std::size_t check(int sig) {
     if (sig < 1 || sig >= 64 || sig >= NSIG) throw std::invalid_argument("sig " + std::to_string(sig) + " out of range(1, " + std::to_string(NSIG) + ")");
+    return static_cast<std::size_t>(sig) % 64;
 }
 
 /// Makes `sig` call on_signal (SA_RESTART, as Python's siginterrupt(sig, False)).
