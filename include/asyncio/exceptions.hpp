@@ -2,9 +2,11 @@
 // and asyncio.queues, with the same names and the same hierarchy roles.
 #pragma once
 
+#include <exception>
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace asyncio {
 
@@ -74,6 +76,75 @@ class QueueShutDown : public std::runtime_error {
 public:
     QueueShutDown() : std::runtime_error("queue is shut down") {}
     using std::runtime_error::runtime_error;
+};
+
+/// Python's asyncio.BrokenBarrierError: raised by Barrier::wait() when the
+/// barrier is aborted or reset (Python: a RuntimeError).
+class BrokenBarrierError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Python's ExceptionGroup, as a TaskGroup raises it: the failures of its
+/// tasks (and of its body), in the order they happened. Derived from
+/// std::exception, as Python's ExceptionGroup is an Exception. what() is
+/// Python's str(eg): "<message> (N sub-exceptions)" ("1 sub-exception").
+class ExceptionGroup : public std::exception {
+public:
+    /// An empty list raises ValueError, as Python.
+    ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
+        : message_(std::move(message)), exceptions_(std::move(exceptions)) {
+        if (exceptions_.empty()) throw ValueError("second argument (exceptions) must be a non-empty sequence");
+        what_ = message_ + " (" + std::to_string(exceptions_.size()) +
+                (exceptions_.size() == 1 ? " sub-exception)" : " sub-exceptions)");
+    }
+    const char* what() const noexcept override { return what_.c_str(); }
+    /// Python's eg.message.
+    const std::string& message() const noexcept { return message_; }
+    /// Python's eg.exceptions.
+    const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
+
+private:
+    std::string message_;
+    std::vector<std::exception_ptr> exceptions_;
+    std::string what_;
+};
+
+}  // namespace asyncio
+
+// ---- streams (Python's asyncio.exceptions.IncompleteReadError / LimitOverrunError) ----------
+#include <cstddef>
+#include <optional>
+
+namespace asyncio {
+
+/// Python's asyncio.IncompleteReadError: the stream ended before a read got
+/// what it needed (readexactly, readuntil). `partial` is what it did read
+/// (taken out of the stream); `expected` the number of bytes asked for, or
+/// nullopt when unknown (readuntil). what(): "3 bytes read on a total of 5
+/// expected bytes" ("... of undefined expected bytes").
+class IncompleteReadError : public std::runtime_error {
+public:
+    IncompleteReadError(std::string partial_bytes, std::optional<std::size_t> expected_bytes)
+        : std::runtime_error(std::to_string(partial_bytes.size()) + " bytes read on a total of " +
+                             (expected_bytes ? std::to_string(*expected_bytes) : std::string("undefined")) +
+                             " expected bytes"),
+          partial(std::move(partial_bytes)),
+          expected(expected_bytes) {}
+
+    std::string partial;
+    std::optional<std::size_t> expected;
+};
+
+/// Python's asyncio.LimitOverrunError: readuntil() reached the reader's limit
+/// before (or when) it found the separator. The data stays in the stream;
+/// `consumed` is how many bytes are to be consumed (Python's meaning).
+class LimitOverrunError : public std::runtime_error {
+public:
+    LimitOverrunError(const std::string& message, std::size_t consumed_bytes)
+        : std::runtime_error(message), consumed(consumed_bytes) {}
+
+    std::size_t consumed;
 };
 
 }  // namespace asyncio
