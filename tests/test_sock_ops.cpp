@@ -402,6 +402,55 @@ TEST_P(Listening, CancelledAcceptLeavesTheFdUnregisteredAndKeepsTheConnection) {
 
 TEST_P(Listening, CancelledConnectLeavesTheFdUnregistered) { asyncio::run(cancelled_connect(*this)); }
 
+/// Two reads of one fd at once: the second replaces the first one's registration (as
+/// Python's add_reader); the first fails at once with a clear error instead of hanging, and
+/// leaves the second registered.
+Task<void> two_readers_of_one_fd() {
+    EventLoop& loop = asyncio::get_running_loop();
+    Pair pair = asyncio::socketpair();
+    Task<std::string> first = loop.create_task(loop.sock_recv(pair.second, 100));
+    co_await asyncio::sleep(0);
+    Task<std::string> second = loop.create_task(loop.sock_recv(pair.second, 100));
+    co_await asyncio::sleep(0);
+    co_await asyncio::sleep(0);
+    EXPECT_TRUE(first.done());
+    std::string error;
+    try {
+        co_await first;
+    } catch (const std::runtime_error& e) {
+        error = e.what();
+    }
+    EXPECT_EQ(error, "another reader of fd " + std::to_string(pair.second.fileno()) +
+                         " replaced the one a sock_* operation was waiting on");
+    EXPECT_FALSE(second.done());
+    co_await loop.sock_sendall(pair.first, "for the second");
+    const std::string got = co_await std::move(second);
+    EXPECT_EQ(got, "for the second");
+    EXPECT_FALSE(loop.remove_reader(pair.second.fileno()));
+}
+
+TEST_F(FdChecked, ASecondReaderOfOneFdMakesTheFirstFail) { asyncio::run(two_readers_of_one_fd()); }
+
+/// A loop closed while operations wait: their registrations go, their frames are destroyed,
+/// nothing leaks (the fd check; AddressSanitizer in the asan build).
+TEST_F(FdChecked, ClosingTheLoopWithOperationsWaiting) {
+    Pair pair = asyncio::socketpair();
+    const std::string data = pattern(std::size_t{4} << 20);
+    {
+        EventLoop loop;
+        // A reader and a writer of one fd: nothing comes from the other end, too much goes to it.
+        Task<std::string> reading = loop.create_task(loop.sock_recv(pair.first, 100));
+        Task<void> writing = loop.create_task(loop.sock_sendall(pair.first, data));
+        loop.run_until_complete(asyncio::sleep(0));
+        EXPECT_FALSE(reading.done());
+        EXPECT_FALSE(writing.done());
+        loop.close();
+    }
+    const std::string sent = drain_now(pair.second, data.size());
+    EXPECT_GT(sent.size(), 0u);
+    EXPECT_TRUE(sent == data.substr(0, sent.size())) << "a prefix, in order";
+}
+
 // --- errors ---------------------------------------------------------------------------------
 
 Task<void> connection_refused(int family, SocketAddress address, std::string prefix) {

@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <exception>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -37,9 +38,10 @@
 // any await leaves its fd unregistered and the socket's data where it was (a cancelled
 // sock_sendall has sent a prefix of its data, as in Python).
 //
-// Limits, as in Python: the socket (or fd), the buffers and the string_views must outlive
-// the operation; one operation per direction per fd at a time (a second reader of the
-// same fd replaces the first one's registration, and the first then never completes).
+// Limits: the socket (or fd), the buffers and the string_views must outlive the operation;
+// one waiting operation per direction per fd at a time: a second reader of the same fd
+// replaces the first one's registration, as in Python, and the first then fails with
+// std::runtime_error (in Python it would wait for ever).
 // Sends use MSG_NOSIGNAL: a peer gone away gives EPIPE (std::errc::broken_pipe), never
 // SIGPIPE.
 //
@@ -84,29 +86,34 @@ enum class Readiness { readable, writable };
 /// cancelled along with the waiting task); the destructor removes the registration,
 /// whatever ended the wait. The task then retries its call itself.
 ///
+/// The registered callback (Wake) and the wait point at each other, and whichever goes
+/// first unlinks the other. So the wait knows when its callback was dropped without
+/// running: another add_reader (add_writer) for the fd replaced it, or the loop closed.
+/// Then the wait fails with std::runtime_error instead of waiting for ever (Python's
+/// first operation would hang), and its destructor leaves the new registration alone.
+///
 /// Thread safety: the loop's thread only. Distinct objects: safe. Shared objects: unsafe.
 class ReadinessWait {
 public:
     ReadinessWait(EventLoop& loop, int fd, Readiness readiness)
         : loop_(loop), fd_(fd), readiness_(readiness), future_(loop.create_future<void>()) {
-        auto wake = [future = future_]() mutable {
-            if (!future.done()) future.set_result();
-        };
+        Wake wake(this);
         if (readiness == Readiness::readable) {
             loop.add_reader(fd, std::move(wake));
         } else {
             loop.add_writer(fd, std::move(wake));
         }
+        registered_ = true;
     }
 
     ~ReadinessWait() {
-        try {
-            if (readiness_ == Readiness::readable) {
-                loop_.remove_reader(fd_);
-            } else {
-                loop_.remove_writer(fd_);
-            }
-        } catch (...) {  // a closed loop has dropped the registration already
+        if (wake_ == nullptr) return;  // dropped already: the registration is not ours
+        wake_->wait = nullptr;
+        wake_ = nullptr;
+        if (readiness_ == Readiness::readable) {
+            loop_.remove_reader(fd_);
+        } else {
+            loop_.remove_writer(fd_);
         }
     }
 
@@ -116,9 +123,38 @@ public:
     Future<void>& future() noexcept { return future_; }
 
 private:
+    /// The callback the loop holds; move-only, linked to its wait while both live.
+    struct Wake {
+        explicit Wake(ReadinessWait* w) noexcept : wait(w) { w->wake_ = this; }
+        Wake(Wake&& other) noexcept : wait(std::exchange(other.wait, nullptr)) {
+            if (wait) wait->wake_ = this;
+        }
+        Wake& operator=(Wake&&) = delete;
+        ~Wake() {
+            if (wait) wait->dropped();
+        }
+        void operator()() {
+            if (wait && !wait->future_.done()) wait->future_.set_result();
+        }
+        ReadinessWait* wait;
+    };
+
+    void dropped() noexcept {
+        wake_ = nullptr;
+        if (!registered_ || future_.done()) return;  // add failed (it throws), or woken already
+        try {
+            future_.set_exception(std::make_exception_ptr(std::runtime_error(
+                "another " + std::string(readiness_ == Readiness::readable ? "reader" : "writer") + " of fd " +
+                std::to_string(fd_) + " replaced the one a sock_* operation was waiting on")));
+        } catch (...) {  // the loop is closing: nobody will resume the task
+        }
+    }
+
     EventLoop& loop_;
     int fd_;
     Readiness readiness_;
+    bool registered_ = false;  ///< false until add_reader/add_writer returned
+    Wake* wake_ = nullptr;     ///< the registered callback; null once it was dropped
     Future<void> future_;
 };
 
