@@ -9,6 +9,7 @@
 
 #include <asyncio/runners.hpp>
 #include <asyncio/tasks.hpp>
+#include <asyncio/timeouts.hpp>
 
 #include "support/fd_check.hpp"
 
@@ -449,6 +450,32 @@ TEST_F(FdChecked, ClosingTheLoopWithOperationsWaiting) {
     const std::string sent = drain_now(pair.second, data.size());
     EXPECT_GT(sent.size(), 0u);
     EXPECT_TRUE(sent == data.substr(0, sent.size())) << "a prefix, in order";
+}
+
+/// A Unix listener with a full backlog: connect() says EAGAIN and starts nothing (the
+/// socket polls writable); sock_connect waits until the server accepts, then connects.
+Task<void> unix_connect_to_a_full_backlog(std::string path) {
+    EventLoop& loop = asyncio::get_running_loop();
+    Socket server(AF_UNIX);
+    server.bind({AF_UNIX, path});
+    server.listen(0);
+    const SocketAddress address = server.getsockname();
+    Socket first(AF_UNIX);
+    co_await loop.sock_connect(first, address);  // fills the backlog
+    Socket second(AF_UNIX);
+    Task<void> connecting = loop.create_task(loop.sock_connect(second, address));
+    for (int i = 0; i < 5; ++i) co_await asyncio::sleep(0);
+    EXPECT_FALSE(connecting.done()) << "it waits for room in the backlog";
+    std::pair<Socket, SocketAddress> one = co_await loop.sock_accept(server);
+    co_await asyncio::wait_for(connecting, 30.0);  // a guard against a hang, not a timing check
+    std::pair<Socket, SocketAddress> two = co_await loop.sock_accept(server);
+    co_await loop.sock_sendall(second, "second");
+    const std::string got = co_await loop.sock_recv(two.first, 100);
+    EXPECT_EQ(got, "second");
+}
+
+TEST_F(FdChecked, UnixConnectWaitsForRoomInAFullBacklog) {
+    asyncio::run(unix_connect_to_a_full_backlog(path("/listener.sock")));
 }
 
 // --- errors ---------------------------------------------------------------------------------

@@ -214,22 +214,27 @@ inline Task<void> sock_sendall(EventLoop& loop, SockFd s, std::string_view data)
 }
 
 /// A non-blocking connect. EINPROGRESS (or EINTR: the connection goes on
-/// asynchronously) -> wait until writable, then SO_ERROR says how it ended. EAGAIN
-/// (a Unix listener's backlog is full) -> wait until writable and try again.
+/// asynchronously; EALREADY: an earlier attempt still does) -> wait until writable, then
+/// SO_ERROR says how it ended. EAGAIN means a Unix listener's backlog is full and nothing
+/// was started; the socket polls writable all the while, so it is retried after a pause
+/// (1 ms, doubling up to 100 ms), as a blocking connect would wait for room.
 inline Task<void> sock_connect(EventLoop& loop, SockFd s, SocketAddress address) {
     check_nonblocking(s);
     const NativeAddress native = to_native(address);
+    double pause = 0.001;
     for (;;) {
         if (::connect(s.fd, native.get(), native.length) == 0) co_return;
         int err = errno;
-        if (err == EISCONN) co_return;  // a retry after EAGAIN found it connected
-        const bool in_progress = err == EINPROGRESS || err == EINTR || err == EALREADY;
-        if (!in_progress && !would_block(err)) throw_os_error(err, "connect", address);
+        if (would_block(err)) {
+            co_await asyncio::sleep(pause);
+            pause = pause < 0.05 ? pause * 2 : 0.1;
+            continue;
+        }
+        if (err != EINPROGRESS && err != EINTR && err != EALREADY) throw_os_error(err, "connect", address);
         {
             ReadinessWait wait(loop, s.fd, Readiness::writable);
             co_await wait.future();
         }
-        if (!in_progress) continue;
         socklen_t length = sizeof err;
         if (::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &length) != 0) err = errno;
         if (err == 0) co_return;
