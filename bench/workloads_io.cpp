@@ -47,12 +47,12 @@ Task<void> w9() {
     } state;
     State* st = &state;
     bench::Stopwatch sw;
-    std::thread poster([&loop, st, done_ptr, n] {
-        for (int i = 0; i < n; ++i) {
-            loop.call_soon_threadsafe([st, done_ptr, i, n] {
+    std::thread poster([&loop, st, done_ptr] {
+        for (int i = 0; i < bench::w9_n; ++i) {
+            loop.call_soon_threadsafe([st, done_ptr, i] {
                 if (i != st->count) st->ordered = 0;
                 st->total += i;
-                if (++st->count == n) done_ptr->set_result();
+                if (++st->count == bench::w9_n) done_ptr->set_result();
             });
         }
     });
@@ -62,9 +62,11 @@ Task<void> w9() {
     bench::report_io("W9", sw, n, state.total * state.ordered);
 }
 
-int plus_one(int i) { return i + 1; }
-
 // W10: to_thread round trips, one after another.
+#ifdef BENCH_HAVE_TO_THREAD
+int plus_one(int i) { return i + 1; }
+#endif
+
 Task<void> w10() {
 #ifdef BENCH_HAVE_TO_THREAD
     const int n = bench::w10_n;
@@ -100,7 +102,6 @@ struct SocketPair {
 
 // W11: a socketpair ping-pong through add_reader.
 Task<void> w11() {
-    const int n = bench::w11_n;
     asyncio::EventLoop& loop = asyncio::get_running_loop();
     asyncio::Future<void> done = loop.create_future<void>();
     asyncio::Future<void>* done_ptr = &done;
@@ -125,13 +126,13 @@ Task<void> w11() {
             fail();
         }
     });
-    loop.add_reader(a, [&loop, a, b, n, done_ptr, &trips, &total, fail] {
+    loop.add_reader(a, [&loop, a, b, done_ptr, &trips, &total, fail] {
         try {
             unsigned char c;
             io(::read(a, &c, 1) == 1, "read a");
             if (c != (trips & 255)) throw std::runtime_error("W11: wrong byte");
             total += c;
-            if (++trips == n) {
+            if (++trips == bench::w11_n) {
                 loop.remove_reader(a);
                 loop.remove_reader(b);
                 done_ptr->set_result();
@@ -147,7 +148,7 @@ Task<void> w11() {
     io(::write(a, &zero, 1) == 1, "write a");
     co_await done;
     sw.stop();
-    bench::report_io("W11", sw, n, total);
+    bench::report_io("W11", sw, bench::w11_n, total);
 }
 
 template <class F>
