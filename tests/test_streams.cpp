@@ -25,14 +25,22 @@
 #include <asyncio/streams.hpp>
 
 #include <asyncio/runners.hpp>
+#include <asyncio/selector_events.hpp>
 #include <asyncio/tasks.hpp>
 
 #include <gtest/gtest.h>
 
 #include "support/fd_check.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <any>
 #include <stdexcept>
 #include <string>
+#include <system_error>
+#include <vector>
 
 namespace {
 
@@ -657,6 +665,276 @@ TEST(Reader, CancelledReadAllPutsItsBlocksBack) {
         s.feed_data("ab");
         s.feed_eof();
         EXPECT_EQ(co_await s.read(-1), "0123456789ab");
+    });
+}
+
+// ---- streams on sockets ----
+
+using asyncio::StreamWriter;
+using Streams = std::pair<StreamReader, StreamWriter>;
+
+/// Both ends of a socketpair as streams.
+Task<std::pair<Streams, Streams>> stream_pair(std::size_t limit = 65536) {
+    auto [a, b] = asyncio::socketpair();
+    Streams x = co_await asyncio::open_connection(std::move(a), limit);
+    Streams y = co_await asyncio::open_connection(std::move(b), limit);
+    std::pair<Streams, Streams> both(std::move(x), std::move(y));
+    co_return both;
+}
+
+TEST(Streams, LinesBothWays) {
+    run([]() -> Task<> {
+        auto [x, y] = co_await stream_pair();
+        x.second.write("ping\n");
+        co_await x.second.drain();
+        EXPECT_EQ(co_await y.first.readline(), "ping\n");
+        std::vector<std::string> parts{"po", "ng\n"};
+        y.second.writelines(parts);
+        EXPECT_EQ(co_await x.first.readline(), "pong\n");
+        x.second.close();
+        co_await x.second.wait_closed();
+        EXPECT_EQ(co_await y.first.read(), "");
+        EXPECT_TRUE(y.first.at_eof());
+    });
+}
+
+TEST(Streams, PeerClosingMakesReadReturnEmpty) {
+    run([]() -> Task<> {
+        auto [x, y] = co_await stream_pair();
+        y.second.write("tail");
+        y.second.close();
+        EXPECT_EQ(co_await x.first.read(100), "tail");
+        EXPECT_EQ(co_await x.first.read(100), "");
+        EXPECT_TRUE(x.first.at_eof());
+        EXPECT_EQ(co_await x.first.readline(), "");
+    });
+}
+
+TEST(Streams, DroppingEveryHandleClosesTheConnection) {
+    run([]() -> Task<> {
+        auto [x, y] = co_await stream_pair();
+        {
+            Streams gone = std::move(y);
+        }
+        EXPECT_EQ(co_await x.first.read(), "");  // EOF: the other side was closed
+    });
+}
+
+TEST(Streams, WriteEofHalfCloses) {
+    run([]() -> Task<> {
+        auto [x, y] = co_await stream_pair();
+        EXPECT_TRUE(x.second.can_write_eof());
+        x.second.write("request");
+        x.second.write_eof();
+        EXPECT_EQ(co_await y.first.read(), "request");
+        y.second.write("response");
+        y.second.close();
+        EXPECT_EQ(co_await x.first.read(), "response");
+    });
+}
+
+/// A TCP connection on loopback: (our streams, the raw peer socket).
+Task<std::pair<Streams, asyncio::Socket>> tcp_pair() {
+    auto& loop = asyncio::get_running_loop();
+    asyncio::Socket listener(AF_INET);
+    listener.bind({AF_INET, "127.0.0.1", 0});
+    listener.listen();
+    const asyncio::SocketAddress addr = listener.getsockname();
+    auto accepting = asyncio::create_task(loop.sock_accept(listener));
+    Streams s = co_await asyncio::open_connection(addr.host, addr.port);
+    auto accepted = co_await accepting;
+    std::pair<Streams, asyncio::Socket> both(std::move(s), std::move(accepted.first));
+    co_return both;
+}
+
+TEST(Streams, PeerResetIsConnectionResetAtTheNextRead) {
+    run([]() -> Task<> {
+        auto [s, peer] = co_await tcp_pair();
+        linger lg{1, 0};
+        ::setsockopt(peer.fileno(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        peer.close();
+        bool reset = false;
+        try {
+            (void)co_await s.first.read(10);
+        } catch (const std::system_error& e) {
+            reset = e.code() == std::errc::connection_reset;
+        }
+        EXPECT_TRUE(reset);
+        // drain() then raises the same error (the reader's), as Python.
+        bool drain_raised = false;
+        try {
+            co_await s.second.drain();
+        } catch (const std::system_error& e) {
+            drain_raised = e.code() == std::errc::connection_reset;
+        }
+        EXPECT_TRUE(drain_raised);
+    });
+}
+
+TEST(Streams, DrainAfterTheConnectionIsLostRaisesConnectionLost) {
+    run([]() -> Task<> {
+        auto [x, y] = co_await stream_pair();
+        x.second.close();
+        co_await x.second.wait_closed();
+        try {
+            co_await x.second.drain();
+            ADD_FAILURE() << "no exception";
+        } catch (const std::system_error& e) {
+            EXPECT_EQ(e.code(), std::errc::connection_reset);
+            EXPECT_EQ(std::string(e.what()).substr(0, 15), "Connection lost");
+        }
+        x.second.write("ignored once lost");
+        EXPECT_TRUE(x.second.is_closing());
+    });
+}
+
+TEST(Streams, DrainWaitsAboveTheHighWaterMarkAndResumesBelowTheLow) {
+    run([]() -> Task<> {
+        auto [x, y] = co_await stream_pair();
+        y.second.transport().pause_reading();  // the peer reads nothing for now
+        const std::string chunk(65536, 'd');
+        std::size_t sent = 0;
+        // Fill until the transport is above 64 KiB: drain() must wait.
+        for (int i = 0; i < 1000 && x.second.transport().get_write_buffer_size() <= 65536; ++i) {
+            x.second.write(chunk);
+            sent += chunk.size();
+        }
+        EXPECT_GT(x.second.transport().get_write_buffer_size(), 65536u);
+        auto drain = asyncio::create_task(x.second.drain());
+        for (int i = 0; i < 5; ++i) co_await asyncio::sleep(0);
+        EXPECT_FALSE(drain.done());
+        y.second.transport().resume_reading();
+        std::size_t got = 0;
+        while (!drain.done() && got < sent) got += (co_await y.first.read(65536)).size();
+        co_await drain;
+        EXPECT_LE(x.second.transport().get_write_buffer_size(), 16384u);
+        while (got < sent) got += (co_await y.first.read(65536)).size();
+        EXPECT_EQ(got, sent);
+    });
+}
+
+TEST(Streams, CancelledDrainLeavesItsDataQueued) {
+    run([]() -> Task<> {
+        auto [x, y] = co_await stream_pair();
+        std::string data;
+        for (int i = 0; i < 64; ++i) data += std::string(16384, static_cast<char>('a' + i % 26));
+        x.second.write(data);
+        auto drain = asyncio::create_task(x.second.drain());
+        co_await asyncio::sleep(0);
+        EXPECT_FALSE(drain.done());
+        drain.cancel();
+        co_await asyncio::sleep(0);
+        EXPECT_TRUE(drain.cancelled());
+        x.second.write_eof();
+        EXPECT_EQ(co_await y.first.read(), data);  // every byte, in order
+    });
+}
+
+TEST(Streams, ReaderPausesAboveTwiceTheLimitAndResumesUnderIt) {
+    run([]() -> Task<> {
+        auto [x, y] = co_await stream_pair(1024);
+        asyncio::Transport& t = y.second.transport();
+        x.second.write(std::string(64 * 1024, 'p'));
+        for (int i = 0; i < 1000 && t.is_reading(); ++i) co_await asyncio::sleep(0);
+        EXPECT_FALSE(t.is_reading());
+        EXPECT_GT(y.first.buffered(), 2048u);
+        // Reading down to the limit resumes the transport.
+        std::size_t got = 0;
+        while (y.first.buffered() > 1024) got += (co_await y.first.read(512)).size();
+        EXPECT_TRUE(t.is_reading());
+        x.second.close();
+        got += (co_await y.first.read()).size();
+        EXPECT_EQ(got, 64u * 1024);
+    });
+}
+
+TEST(Streams, CancelledReadlineOnASocketLosesNoByte) {
+    run([]() -> Task<> {
+        auto [x, y] = co_await stream_pair();
+        auto t = asyncio::create_task(y.first.readline());
+        x.second.write("first half, ");
+        for (int i = 0; i < 5; ++i) co_await asyncio::sleep(0);
+        t.cancel();
+        co_await asyncio::sleep(0);
+        EXPECT_TRUE(t.cancelled());
+        x.second.write("second half\n");
+        EXPECT_EQ(co_await y.first.readline(), "first half, second half\n");
+    });
+}
+
+TEST(Streams, ReadexactlyAtEndOfStreamIsIncompleteReadError) {
+    run([]() -> Task<> {
+        auto [x, y] = co_await stream_pair();
+        x.second.write("abc");
+        x.second.close();
+        try {
+            (void)co_await y.first.readexactly(5);
+            ADD_FAILURE() << "no exception";
+        } catch (const asyncio::IncompleteReadError& e) {
+            EXPECT_EQ(e.partial, "abc");
+            EXPECT_STREQ(e.what(), "3 bytes read on a total of 5 expected bytes");
+        }
+    });
+}
+
+TEST(Streams, ReaduntilPastTheLimitLeavesTheData) {
+    run([]() -> Task<> {
+        auto [x, y] = co_await stream_pair(8);
+        x.second.write("0123456789abcdef\n");
+        bool overrun = false;
+        for (int i = 0; i < 100 && !overrun; ++i) {
+            try {
+                (void)co_await y.first.readuntil("\n");
+            } catch (const asyncio::LimitOverrunError&) {
+                overrun = true;
+            }
+        }
+        EXPECT_TRUE(overrun);
+        EXPECT_EQ(co_await y.first.readexactly(17), "0123456789abcdef\n");
+    });
+}
+
+TEST(Streams, ExtraInfoAndTransport) {
+    run([]() -> Task<> {
+        auto [s, peer] = co_await tcp_pair();
+        auto peername = std::any_cast<asyncio::SocketAddress>(s.second.get_extra_info("peername"));
+        EXPECT_EQ(peername, peer.getsockname());
+        EXPECT_EQ(std::any_cast<asyncio::SocketAddress>(s.second.get_extra_info("sockname")), peer.getpeername());
+        int nodelay = 0;
+        socklen_t len = sizeof nodelay;
+        ::getsockopt(std::any_cast<int>(s.second.get_extra_info("socket")), IPPROTO_TCP, TCP_NODELAY, &nodelay, &len);
+        EXPECT_NE(nodelay, 0);
+        s.second.close();
+        co_await s.second.wait_closed();
+        EXPECT_FALSE(s.second.get_extra_info("peername").has_value());
+        EXPECT_THROW((void)s.second.transport(), std::runtime_error);
+    });
+}
+
+TEST(Streams, OpenConnectionRefused) {
+    run([]() -> Task<> {
+        asyncio::Socket probe(AF_INET);
+        probe.bind({AF_INET, "127.0.0.1", 0});
+        const auto addr = probe.getsockname();
+        probe.close();  // nothing listens there now
+        try {
+            (void)co_await asyncio::open_connection(addr.host, addr.port);
+            ADD_FAILURE() << "no exception";
+        } catch (const std::system_error& e) {
+            EXPECT_EQ(e.code(), std::errc::connection_refused);
+        }
+    });
+}
+
+TEST(Streams, InvalidLimit) {
+    run([]() -> Task<> {
+        bool raised = false;
+        try {
+            (void)co_await asyncio::open_connection("127.0.0.1", 1, 0);
+        } catch (const asyncio::ValueError&) {
+            raised = true;
+        }
+        EXPECT_TRUE(raised);
     });
 }
 
