@@ -10,6 +10,7 @@
 #include <asyncio/detail/promise.hpp>
 #include <asyncio/detail/sleep.hpp>
 #include <asyncio/detail/task_awaiters.hpp>
+#include <asyncio/detail/task_waits.hpp>
 #include <asyncio/events.hpp>
 #include <asyncio/exceptions.hpp>
 #include <asyncio/futures.hpp>
