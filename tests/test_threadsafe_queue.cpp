@@ -77,6 +77,12 @@ private:
     std::thread th_;
 };
 
+// Threads and tasks waiting in join() (str(q) does not show them).
+template <class Q>
+std::size_t joiners(const Q& q) {
+    return asyncio::detail::tsq::Access::joiners(q);
+}
+
 template <class Q>
 bool shows(const Q& q, const std::string& part) {
     return text(q).find(part) != std::string::npos;
@@ -293,8 +299,7 @@ TEST(ThreadsafeQueue, TaskDoneOnEitherFaceReleasesJoinOnBoth_Janus715) {
     EXPECT_EQ(q.async_q().get_nowait(), 1);
     q.async_q().task_done();
     EXPECT_EQ(q.sync_q().get(), 2);
-    // Let both joiners start waiting (if they have not, they find the count 1 and wait).
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_TRUE(eventually([&] { return joiners(q) == 2; }));
     EXPECT_EQ(joined.load(), 0);
     q.sync_q().task_done();  // the count is zero now...
     q.sync_q().put(3);       // ...and not any more: joiners woken at zero return all the same
@@ -384,12 +389,12 @@ TEST(ThreadsafeQueue, ImmediateShutdownReleasesJoinersWhenTheCountReachesZero) {
         co_await q.async_q().join();
         ++joined;
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ASSERT_TRUE(eventually([&] { return joiners(q) == 2; }));
     q.shutdown(true);  // discards 1 and 2, counting them done: 1 left
     EXPECT_EQ(text(q), "<Queue maxsize=0 tasks=1 shutdown>");
     EXPECT_THROW(q.sync_q().get(), asyncio::QueueShutDown);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    EXPECT_EQ(joined.load(), 0);  // not before the count reaches zero
+    EXPECT_EQ(joiners(q), 2u);  // not before the count reaches zero
+    EXPECT_EQ(joined.load(), 0);
     q.async_q().task_done();
     sync_joiner.join();
     async_joiner.join();

@@ -78,6 +78,7 @@ public:
     }
 
 private:
+    friend struct asyncio::detail::tsq::Access;
     mutable asyncio::detail::tsq::Core<T, Storage> core_;
     sync_type sync_{core_};
     async_type async_{core_};

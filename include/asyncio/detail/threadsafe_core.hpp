@@ -277,6 +277,16 @@ protected:
     Core<T, Storage>* q_;
 };
 
+/// For tests: what str(q) does not show.
+struct Access {
+    /// Threads and tasks waiting in join(), over both faces.
+    template <class Q>
+    static std::size_t joiners(const Q& q) {
+        const std::lock_guard lk(q.core_.mutex);
+        return q.core_.joiners.size();
+    }
+};
+
 /// Throws if this thread runs an event loop: a blocking call would freeze it.
 inline void check_may_block(const char* what) {
     if (running_loop)
