@@ -72,7 +72,7 @@ public:
         }
         void await_cancelled() {
             // Woken, then cancelled before it ran: pass the wake-up on.
-            const std::lock_guard lk(q_->mutex);
+            const std::unique_lock lk = relock();
             const bool was_woken = state == State::woken;
             if (linked()) unlink();
             state = State::idle;
@@ -80,6 +80,12 @@ public:
         }
 
     private:
+        // The mutex, or the hold await_ready kept (a cancellation raised at a co_await
+        // that did not suspend: nothing was taken, nothing to pass on).
+        std::unique_lock<std::mutex> relock() {
+            if (lock_.owns_lock()) return std::move(lock_);
+            return std::unique_lock(q_->mutex);
+        }
         // Woken: take the item now, or, if another getter took it first,
         // wait again at the back (Python's `while self.empty()`).
         static bool rewait(Waiter* w) {
@@ -141,7 +147,7 @@ public:
             }
         }
         void await_cancelled() {
-            const std::lock_guard lk(q_->mutex);
+            const std::unique_lock lk = relock();
             const bool was_woken = state == State::woken;
             if (linked()) unlink();
             state = State::idle;
@@ -149,6 +155,10 @@ public:
         }
 
     private:
+        std::unique_lock<std::mutex> relock() {
+            if (lock_.owns_lock()) return std::move(lock_);
+            return std::unique_lock(q_->mutex);
+        }
         static bool rewait(Waiter* w) {
             auto* self = static_cast<PutAwaiter*>(w);
             std::unique_lock lk(self->q_->mutex);
