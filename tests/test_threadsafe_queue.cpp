@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -701,6 +702,61 @@ TEST(ThreadsafeQueue, AWokenGetterWhoseMoveThrowsPassesTheWakeUpOn) {
         Bomb::fuse = -1;
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// LIFO and priority order with waiters of both faces; destruction while waited on
+// ---------------------------------------------------------------------------------------
+
+TEST(ThreadsafeQueue, LifoAndPriorityOrderHoldAcrossFacesAndWaiters) {
+    ts::PriorityQueue<int> p(2);
+    std::atomic<int> first{-1};
+    {
+        LoopThread consumer([&]() -> Task<> { first = co_await p.async_q().get(); });
+        ASSERT_TRUE(eventually([&] { return shows(p, "_getters[1]"); }));
+        p.sync_q().put(9);  // a thread's put wakes a task of another loop
+    }
+    EXPECT_EQ(first.load(), 9);
+    p.sync_q().put(5);
+    p.async_q().put_nowait(4);
+    EXPECT_EQ(p.sync_q().get(), 4);
+    EXPECT_EQ(p.async_q().get_nowait(), 5);
+
+    // LIFO: 1 and 2 in a queue of maxsize 2, a thread waiting to put 3. The loop takes 2
+    // (the top), which lets 3 in on top of 1: then 3, then 1.
+    ts::LifoQueue<int> l(2);
+    l.sync_q().put(1);
+    l.async_q().put_nowait(2);
+    std::thread producer([&] { l.sync_q().put(3); });
+    ASSERT_TRUE(eventually([&] { return shows(l, "_putters[1]"); }));
+    std::vector<int> got;
+    asyncio::run([&]() -> Task<> {
+        got.push_back(co_await l.async_q().get());
+        for (int i = 0; i < 10000 && !l.full(); ++i) co_await asyncio::sleep(0.001);
+        got.push_back(co_await l.async_q().get());
+        got.push_back(co_await l.async_q().get());
+    }());
+    producer.join();
+    EXPECT_EQ(got, (std::vector<int>{2, 3, 1}));
+}
+
+#ifndef NDEBUG
+TEST(ThreadsafeQueueDeathTest, DestroyedWhileATaskWaitsIsADebugAssertion) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_DEATH(
+        {
+            auto* q = new ts::Queue<int>;
+            asyncio::EventLoop loop;
+            Task<int> t = loop.create_task(q->async_q().get());
+            loop.run_until_complete(asyncio::sleep(0.001));
+            delete q;
+        },
+        "destroyed while");
+}
+#else
+TEST(ThreadsafeQueueDeathTest, DestroyedWhileATaskWaitsIsADebugAssertion) {
+    GTEST_SKIP() << "a debug assertion: NDEBUG is defined";
+}
+#endif
 
 // ---------------------------------------------------------------------------------------
 // A port of janus's tests/test_mixed.py (its cases, rewritten from their behaviour)
