@@ -479,6 +479,43 @@ TEST(ThreadsafeQueue, WokenByAnotherThreadThenCancelledPassesTheWakeUpOn) {
     }
 }
 
+Task<> put_cancelled(Task<>& t, bool& cancelled) {
+    try {
+        co_await t;
+    } catch (const asyncio::CancelledError&) {
+        cancelled = true;
+    }
+}
+
+TEST(ThreadsafeQueue, APutterWokenByAnotherThreadThenCancelledPassesTheSlotOn) {
+    ts::Queue<int> q(1);
+    q.sync_q().put(0);
+    std::optional<std::thread> sync_putter;
+    asyncio::run([&]() -> Task<> {
+        Task<> p = asyncio::create_task(q.async_q().put(1));
+        co_await asyncio::sleep(0);  // p waits, first
+        sync_putter.emplace([&] { q.sync_q().put(2); });
+        EXPECT_TRUE(eventually([&] { return shows(q, "_putters[2]"); }));
+        std::thread([&] { EXPECT_EQ(q.sync_q().get_nowait(), 0); }).join();  // wakes p, through this loop
+        p.cancel();  // before p ran: the free slot goes to the thread behind it
+        bool cancelled = false;
+        co_await put_cancelled(p, cancelled);
+        EXPECT_TRUE(cancelled);
+        // A joiner cancelled while it waits leaves the list.
+        Task<> j = asyncio::create_task(q.async_q().join());
+        co_await asyncio::sleep(0);
+        EXPECT_EQ(joiners(q), 1u);
+        j.cancel();
+        cancelled = false;
+        co_await put_cancelled(j, cancelled);
+        EXPECT_TRUE(cancelled);
+        EXPECT_EQ(joiners(q), 0u);
+    }());
+    sync_putter->join();
+    EXPECT_EQ(q.sync_q().get_nowait(), 2);
+    EXPECT_EQ(text(q), "<Queue maxsize=1 tasks=2>");
+}
+
 TEST(ThreadsafeQueue, CancelledWhileWaitingLeavesNothingBehind) {
     ts::Queue<int> q(1);
     asyncio::run([&]() -> Task<> {
