@@ -91,7 +91,8 @@ inline Task<std::pair<StreamReader, StreamWriter>> open_connection(Socket sock, 
     detail::check_limit(limit);
     EventLoop& loop = get_running_loop();
     std::shared_ptr<detail::StreamConn> conn;
-    (void)co_await detail::start_transport(loop, std::move(sock), detail::stream_protocol_factory(loop, limit, &conn, nullptr));
+    auto factory = detail::stream_protocol_factory(loop, limit, &conn, nullptr);  // named: g++ 12 (docs/GCC12.md)
+    (void)co_await detail::start_transport(loop, std::move(sock), std::move(factory));
     co_return detail::StreamAccess::make(conn);
 }
 

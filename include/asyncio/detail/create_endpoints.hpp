@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <exception>
@@ -186,9 +185,8 @@ Task<Server> create_server(EventLoop& loop, Factory factory, std::string host, s
             s.bind(addr);
         } catch (const std::system_error& e) {
             // Python: "error while attempting to bind on address ('127.0.0.1', 8080): address already in use"
-            std::string msg = std::error_code(e.code().value(), std::system_category()).message();
-            for (char& c : msg) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            throw std::system_error(e.code(), "error while attempting to bind on address " + to_string(addr) + ": " + msg);
+            // (std::system_error appends the strerror text itself).
+            throw std::system_error(e.code(), "error while attempting to bind on address " + to_string(addr));
         }
         socks.push_back(std::move(s));
     }
