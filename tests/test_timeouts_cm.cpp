@@ -35,7 +35,6 @@
 
 #include <chrono>
 #include <optional>
-#include <regex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -358,7 +357,7 @@ Task<> nested_busy(Log& log, double outer, double inner, double busy) {
 
 TEST(TimeoutTests, NestedTimeoutsConcurrent) {
     Log log;
-    asyncio::run(nested_busy(log, 0.002, 0.1, 0.01));
+    asyncio::run(nested_busy(log, 0.002, 1.0, 0.01));
     EXPECT_EQ(log, (Log{"inner CancelledError", "TimeoutError", "cancelling 0"}));
 }
 
@@ -419,10 +418,22 @@ TEST(TimeoutSemantics, RescheduleIntoThePast) {
     EXPECT_EQ(log, (Log{"cancelled", "TimeoutError"}));
 }
 
+/// Python's assertRegex(repr(cm), r"<Timeout \[active\] when=\d+\.\d*>") (no std::regex: g++ 12
+/// warns inside it under the sanitizers).
+bool matches_active_repr(const std::string& r) {
+    const std::string head = "<Timeout [active] when=";
+    if (r.rfind(head, 0) != 0 || r.size() < head.size() + 3 || r.back() != '>') return false;
+    const std::string num = r.substr(head.size(), r.size() - head.size() - 1);
+    const auto dot = num.find('.');
+    if (dot == std::string::npos || dot == 0) return false;
+    for (std::size_t i = 0; i < num.size(); ++i)
+        if (i != dot && (num[i] < '0' || num[i] > '9')) return false;
+    return true;
+}
+
 Task<> reprs(Log& log) {
     co_await asyncio::timeout(10.0, [&](Timeout& cm) -> Task<> {
-        log.push_back(std::regex_match(cm.repr(), std::regex(R"(<Timeout \[active\] when=\d+\.\d*>)")) ? "active ok"
-                                                                                                      : cm.repr());
+        log.push_back(matches_active_repr(cm.repr()) ? "active ok" : cm.repr());
         co_return;
     });
     Timeout expired = asyncio::timeout(0.01);

@@ -224,10 +224,11 @@ TEST(WaitTests, WaitWithException) {
 }
 
 Task<> wait_with_timeout(Log& log) {
-    Task<> a = asyncio::create_task(sleep_for(0.01));
-    Task<> b = asyncio::create_task(sleep_for(0.15));
+    // a finishes within an iteration, long before the 0.5 s timeout; b after it.
+    Task<> a = asyncio::create_task(sleep_for(0.0));
+    Task<> b = asyncio::create_task(sleep_for(10.0));
     std::vector<Task<>> tasks9{b, a};
-    auto waited = co_await asyncio::wait(std::move(tasks9), 0.011);
+    auto waited = co_await asyncio::wait(std::move(tasks9), 0.5);
     auto& [done, pending] = waited;
     log.push_back(done.size() == 1 && done[0] == a ? "done {a}" : "?");
     log.push_back(pending.size() == 1 && pending[0] == b ? "pending {b}" : "?");
@@ -311,9 +312,10 @@ TEST(AsCompletedTests, AsCompleted) {
 }
 
 Task<> as_completed_with_timeout(Log& log) {
-    Task<std::string> a = asyncio::create_task(value_after(0.01, std::string("a")));
-    Task<std::string> b = asyncio::create_task(value_after(0.15, std::string("b")));
-    for (auto f : asyncio::as_completed(std::vector<Task<std::string>>{a, b}, 0.012)) {
+    // a finishes within a few loop iterations, long before the 0.5 s deadline; b after it.
+    Task<std::string> a = asyncio::create_task(value_after(0.0, std::string("a")));
+    Task<std::string> b = asyncio::create_task(value_after(10.0, std::string("b")));
+    for (auto f : asyncio::as_completed(std::vector<Task<std::string>>{a, b}, 0.5)) {
         try {
             log.push_back("1 " + co_await f);
         } catch (const asyncio::TimeoutError&) {
