@@ -2130,7 +2130,42 @@ TEST(LockGuard, MovesAndReleasesEarlyOnce) {
     }());
     EXPECT_EQ(sem.value(), 2);
     static_assert(!std::is_copy_constructible_v<asyncio::LockGuard<asyncio::Lock>>);
-    static_assert(std::is_nothrow_move_constructible_v<asyncio::LockGuard<asyncio::Lock>>);
+    static_assert(std::is_move_constructible_v<asyncio::LockGuard<asyncio::Lock>>);
+}
+
+// Python: `async with lock: lock.release()` raises RuntimeError('Lock is not acquired.') from
+// __aexit__; the guard throws it out of its destructor at the end of the scope.
+TEST(LockGuard, AReleaseByHandUnderTheGuardRaisesAtTheEndOfTheScopeAsPython) {
+    asyncio::Lock lock;
+    asyncio::BoundedSemaphore bsem(1);
+    std::string lock_error, bsem_error, kept;
+    asyncio::run([&]() -> Task<> {
+        try {
+            auto guard = co_await lock.scoped_acquire();
+            lock.release();
+        } catch (const std::runtime_error& e) {
+            lock_error = e.what();
+        }
+        try {
+            auto guard = co_await bsem.scoped_acquire();
+            bsem.release();
+        } catch (const asyncio::ValueError& e) {
+            bsem_error = e.what();
+        }
+        // Left by an exception: that exception goes on, the release error is dropped.
+        try {
+            auto guard = co_await lock.scoped_acquire();
+            lock.release();
+            throw std::logic_error("the body's error");
+        } catch (const std::logic_error& e) {
+            kept = e.what();
+        }
+    }());
+    EXPECT_EQ(lock_error, "Lock is not acquired.");
+    EXPECT_EQ(bsem_error, "BoundedSemaphore released too many times");
+    EXPECT_EQ(kept, "the body's error");
+    EXPECT_FALSE(lock.locked());
+    EXPECT_EQ(bsem.value(), 1);
 }
 
 // ---- allocations ---------------------------------------------------------------------------

@@ -1,11 +1,19 @@
-// asyncio/locks.hpp - synchronization primitives (Python's asyncio.locks).
+// asyncio/locks.hpp - synchronization primitives (Python's asyncio.locks):
+// Event, Lock, Semaphore, BoundedSemaphore, Condition, Barrier, and
+// LockGuard, the RAII form of `async with`.
 #pragma once
 
 #include <asyncio/detail/wait_list.hpp>
+#include <asyncio/exceptions.hpp>
 #include <asyncio/tasks.hpp>
 
 #include <cassert>
+#include <climits>
 #include <coroutine>
+#include <exception>
+#include <ostream>
+#include <stdexcept>
+#include <utility>
 
 namespace asyncio {
 
@@ -62,24 +70,6 @@ private:
     detail::WaitList waiters_;
 };
 
-}  // namespace asyncio
-
-// ---------------------------------------------------------------------------
-// Lock, Semaphore, BoundedSemaphore, Condition, Barrier (Python 3.13's
-// asyncio.locks), and LockGuard, the RAII form of `async with`.
-// ---------------------------------------------------------------------------
-
-#include <asyncio/exceptions.hpp>
-
-#include <climits>
-#include <exception>
-#include <ostream>
-#include <stdexcept>
-#include <type_traits>
-#include <utility>
-
-namespace asyncio {
-
 namespace detail {
 
 /// A waiter of a Lock, Semaphore or Condition. Unlike a queue's waiter, it
@@ -135,10 +125,13 @@ LockWaitNode* find_waiter(const WaitList& waiters, Pred pred) {
 /// Movable, not copyable; `release()` releases early, a moved-from or
 /// released guard releases nothing.
 ///
-/// Limit: the release in the destructor must not throw. It throws only on
-/// misuse (the primitive was released by hand under the guard, a Lock
-/// "is not acquired" or a BoundedSemaphore "released too many times"), and
-/// then std::terminate is called, as for any exception leaving a destructor.
+/// Misuse raises as in Python, where `__aexit__` raises: if the primitive
+/// was released by hand under the guard, the release at the end of the scope
+/// throws std::runtime_error("Lock is not acquired.") (or a
+/// BoundedSemaphore's ValueError) out of the destructor, so the task gets
+/// it. Limit: when the scope is left by an exception, that exception goes
+/// on and an error of the release is dropped (Python would replace it); and
+/// since the destructor may throw, keep guards out of containers.
 ///
 /// Thread safety: as the primitive's (one loop's thread).
 template <class Primitive>
@@ -148,14 +141,26 @@ public:
     /// Adopts `p`, which the caller has acquired.
     explicit LockGuard(Primitive& p) noexcept : p_(&p) {}
     LockGuard(LockGuard&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
-    LockGuard& operator=(LockGuard&& o) noexcept {
+    /// Releases what this guard held first (which may throw, as release()).
+    LockGuard& operator=(LockGuard&& o) {
         if (this != &o) {
             release();
             p_ = std::exchange(o.p_, nullptr);
         }
         return *this;
     }
-    ~LockGuard() { release(); }
+    ~LockGuard() noexcept(false) {
+        Primitive* p = std::exchange(p_, nullptr);
+        if (!p) return;
+        if (std::uncaught_exceptions() > unwinding_) {  // leaving by an exception: it wins
+            try {
+                p->release();
+            } catch (...) {
+            }
+            return;
+        }
+        p->release();
+    }
 
     /// True while the guard holds the primitive.
     bool owns_lock() const noexcept { return p_ != nullptr; }
@@ -169,6 +174,7 @@ public:
 
 private:
     Primitive* p_ = nullptr;
+    int unwinding_ = std::uncaught_exceptions();  // exceptions in flight when made
 };
 
 namespace detail {

@@ -8,6 +8,7 @@ Usage:
               [--python PATH/TO/python3.13]
 
   --seed/--count   generate COUNT scripts with gen.py's SEED (default 1 / 500)
+  --family locks   generate `locks` scripts (gen_locks.py) instead of queue scripts
   --file           run the scripts of this file instead of generating them
   --keep DIR       write the scripts and both outputs into DIR
   --exclude OP     triage only: generate scripts without operation OP ("waitget 0"
@@ -36,6 +37,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import gen  # noqa: E402
+import gen_locks  # noqa: E402
 
 SKIP = 77
 RUNNER_TIMEOUT = 300  # seconds per batch; ctest's own timeout is the real bound
@@ -165,6 +167,10 @@ def run_both(py_cmd, cpp_cmd, scripts, workdir, name):
     return py, cpp
 
 
+LOCK_TASK_OPS = ("acquirer", "holder", "stubborn", "waitacq", "waiter", "waitfor", "notifier",
+                 "notifyall", "producer", "barrier", "resetter", "aborter")
+
+
 def candidates(script):
     """Smaller variants of a script: drop a task with every line naming it, drop
     chunks of lines, drop single lines (the header is kept)."""
@@ -173,7 +179,7 @@ def candidates(script):
     ids = []
     for line in body:
         words = line.split()
-        if words[0] in gen.TASK_OPS:
+        if words[0] in gen.TASK_OPS or words[0] in LOCK_TASK_OPS:
             ids.append(words[1])
     for tid in ids:
         out.append([head] + [l for l in body if tid not in l.split()[1:]])
@@ -224,6 +230,8 @@ def main():
     ap.add_argument("--count", type=int, default=500)
     ap.add_argument("--max-ops", type=int, default=60)
     ap.add_argument("--file")
+    ap.add_argument("--family", choices=("queue", "locks"), default="queue",
+                    help="the scripts to generate: queue (gen.py) or locks (gen_locks.py)")
     ap.add_argument("--keep")
     ap.add_argument("--minimize", action="store_true")
     ap.add_argument("--max-reports", type=int, default=3)
@@ -249,8 +257,12 @@ def main():
             scripts = gen_split(f.read())
         label = a.file
     else:
-        scripts = gen.generate(a.seed, a.count, a.max_ops, exclude=a.exclude)
-        label = f"seed {a.seed}" + "".join(f", without {x!r}" for x in a.exclude)
+        if a.family == "locks":
+            scripts = gen_locks.generate(a.seed, a.count, a.max_ops)
+            label = f"locks seed {a.seed}"
+        else:
+            scripts = gen.generate(a.seed, a.count, a.max_ops, exclude=a.exclude)
+            label = f"seed {a.seed}" + "".join(f", without {x!r}" for x in a.exclude)
 
     workdir = a.keep or tempfile.mkdtemp(prefix="asyncio-diff-")
     os.makedirs(workdir, exist_ok=True)

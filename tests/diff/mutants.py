@@ -230,6 +230,232 @@ def m_sleep0_twice():
     asyncio.sleep = sleep
 
 
+# ---- asyncio.locks mutants: caught by the `locks` scripts (gen_locks.py) -------------
+# selftest.py runs every mutant whose name starts with "locks_" on those scripts.
+
+from asyncio import locks as _locks  # noqa: E402
+from asyncio import exceptions as _exceptions  # noqa: E402
+
+
+def m_locks_lock_no_pass_on():
+    """Lock: a waiter cancelled after release() woke it keeps the wake-up (bpo-27585)."""
+    async def acquire(self):
+        if (not self._locked and (self._waiters is None or
+                all(w.cancelled() for w in self._waiters))):
+            self._locked = True
+            return True
+        if self._waiters is None:
+            self._waiters = collections.deque()
+        fut = self._get_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            await fut
+        finally:
+            self._waiters.remove(fut)
+        self._locked = True
+        return True
+    _locks.Lock.acquire = acquire
+
+
+def m_locks_lock_barging():
+    """Lock: acquire() takes a free lock even when a woken waiter has not run yet."""
+    orig = _locks.Lock.acquire
+
+    async def acquire(self):
+        if not self._locked:
+            self._locked = True
+            return True
+        return await orig(self)
+    _locks.Lock.acquire = acquire
+
+
+def m_locks_lock_lifo():
+    """Lock: release() wakes the newest waiter instead of the oldest."""
+    def _wake_up_first(self):
+        if not self._waiters:
+            return
+        fut = self._waiters[-1]
+        if not fut.done():
+            fut.set_result(True)
+    _locks.Lock._wake_up_first = _wake_up_first
+
+
+def m_locks_woken_leaves_deque():
+    """Lock: a woken waiter leaves the deque at once, not when it runs (a free lock
+    then looks up for grabs, and repr counts one waiter less)."""
+    async def acquire(self):
+        if (not self._locked and (self._waiters is None or
+                all(w.cancelled() for w in self._waiters))):
+            self._locked = True
+            return True
+        if self._waiters is None:
+            self._waiters = collections.deque()
+        fut = self._get_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            try:
+                await fut
+            finally:
+                if fut in self._waiters:
+                    self._waiters.remove(fut)
+        except _exceptions.CancelledError:
+            if not self._locked:
+                self._wake_up_first()
+            raise
+        self._locked = True
+        return True
+
+    def _wake_up_first(self):
+        if not self._waiters:
+            return
+        fut = self._waiters[0]
+        if not fut.done():
+            fut.set_result(True)
+            self._waiters.popleft()
+    _locks.Lock.acquire = acquire
+    _locks.Lock._wake_up_first = _wake_up_first
+
+
+def m_locks_sem_no_give_back():
+    """Semaphore: a waiter woken and then cancelled keeps the unit (gh-90155)."""
+    async def acquire(self):
+        if not self.locked():
+            self._value -= 1
+            return True
+        if self._waiters is None:
+            self._waiters = collections.deque()
+        fut = self._get_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            try:
+                await fut
+            finally:
+                self._waiters.remove(fut)
+        finally:
+            while self._value > 0:
+                if not self._wake_up_next():
+                    break
+        return True
+    _locks.Semaphore.acquire = acquire
+
+
+def m_locks_sem_no_wake_loop():
+    """Semaphore: a successful acquire() does not wake the waiters queued behind it."""
+    async def acquire(self):
+        if not self.locked():
+            self._value -= 1
+            return True
+        if self._waiters is None:
+            self._waiters = collections.deque()
+        fut = self._get_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            try:
+                await fut
+            finally:
+                self._waiters.remove(fut)
+        except _exceptions.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self._value += 1
+                self._wake_up_next()
+            raise
+        return True
+    _locks.Semaphore.acquire = acquire
+
+
+def m_locks_sem_locked_value_only():
+    """Semaphore: locked() looks at the value only (new tasks jump the FIFO queue)."""
+    _locks.Semaphore.locked = lambda self: self._value == 0
+
+
+def m_locks_bsem_unbounded():
+    """BoundedSemaphore: release() above the initial value is allowed."""
+    _locks.BoundedSemaphore.release = _locks.Semaphore.release
+
+
+def m_locks_cond_no_notify_on_error():
+    """Condition: a wait() that ends by an exception does not pass a notification on
+    (gh-112202)."""
+    async def wait(self):
+        if not self.locked():
+            raise RuntimeError('cannot wait on un-acquired lock')
+        fut = self._get_loop().create_future()
+        self.release()
+        try:
+            self._waiters.append(fut)
+            try:
+                await fut
+                return True
+            finally:
+                self._waiters.remove(fut)
+        finally:
+            err = None
+            while True:
+                try:
+                    await self.acquire()
+                    break
+                except _exceptions.CancelledError as e:
+                    err = e
+            if err is not None:
+                raise err
+    _locks.Condition.wait = wait
+
+
+def m_locks_cond_cancel_no_reacquire():
+    """Condition: a wait() cancelled while re-acquiring gives up the lock."""
+    async def wait(self):
+        if not self.locked():
+            raise RuntimeError('cannot wait on un-acquired lock')
+        fut = self._get_loop().create_future()
+        self.release()
+        try:
+            self._waiters.append(fut)
+            try:
+                await fut
+            finally:
+                self._waiters.remove(fut)
+            await self.acquire()
+            return True
+        except BaseException:
+            if not self.locked():
+                await self.acquire()
+            self._notify(1)
+            raise
+    _locks.Condition.wait = wait
+
+
+def m_locks_cond_notify_counts_done():
+    """Condition: notify(n) counts the waiters already notified among the n."""
+    def _notify(self, n):
+        for idx, fut in enumerate(self._waiters):
+            if idx >= n:
+                break
+            if not fut.done():
+                fut.set_result(False)
+    _locks.Condition._notify = _notify
+
+
+def m_locks_barrier_reversed_index():
+    """Barrier: wait() returns parties-1-index."""
+    orig = _locks.Barrier.wait
+
+    async def wait(self):
+        return self._parties - 1 - await orig(self)
+    _locks.Barrier.wait = wait
+
+
+def m_locks_barrier_reset_breaks():
+    """Barrier: reset() with tasks inside leaves it broken rather than resetting."""
+    async def reset(self):
+        async with self._cond:
+            if self._count > 0:
+                self._state = _locks._BarrierState.BROKEN
+            else:
+                self._state = _locks._BarrierState.FILLING
+            self._cond.notify_all()
+    _locks.Barrier.reset = reset
+
+
 MUTANTS = {name[2:]: f for name, f in sorted(globals().items()) if name.startswith("m_")}
 
 

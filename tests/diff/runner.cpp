@@ -439,10 +439,20 @@ void run_on(long maxsize, const Lines& lines, Trace& trace) {
     asyncio::run(run.main(lines));
 }
 
+}  // namespace
+
+#include "runner_locks.hpp"  // the `locks` scripts (README.md, "Lock scripts")
+
+namespace {
+
 Trace run_script(const Lines& lines) {
     Trace trace;
     try {
         auto head = words_of(lines[0]);
+        if (!head.empty() && head[0] == "locks") {
+            run_locks(lines, trace);
+            return trace;
+        }
         if (head.size() != 3 || head[0] != "queue") throw ScriptError("bad header '" + lines[0] + "'");
         const long maxsize = int_arg(head[2]);
         if (head[1] == "Queue")

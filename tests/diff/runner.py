@@ -272,6 +272,9 @@ class Run:
 
 
 def run_script(lines):
+    if lines and lines[0].split()[:1] == ["locks"]:
+        import runner_locks   # the `locks` scripts (README.md, "Lock scripts")
+        return runner_locks.run_script(lines)
     r = Run(lines)
     try:
         asyncio.run(r.main())

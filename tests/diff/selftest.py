@@ -17,6 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import difftest  # noqa: E402
 import gen  # noqa: E402
+import gen_locks  # noqa: E402
 
 
 def main():
@@ -50,16 +51,30 @@ def main():
         failures += not ok
         print(f"{'ok  ' if ok else 'FAIL'} unbroken runner.py: exit {p.returncode} "
               f"(want 0): {p.stdout.strip()[-300:]}", flush=True)
+        p = subprocess.run([sys.executable, os.path.join(HERE, "difftest.py"),
+                            "--runner", wrapper, "--python", py, "--family", "locks",
+                            "--seed", str(a.seed), "--count", str(a.count),
+                            "--max-reports", "0"],
+                           capture_output=True, text=True)
+        ok = p.returncode == 0
+        failures += not ok
+        print(f"{'ok  ' if ok else 'FAIL'} unbroken runner.py, locks scripts: exit "
+              f"{p.returncode} (want 0): {p.stdout.strip()[-300:]}", flush=True)
 
-        # 2. Every mutant makes some trace differ (difftest's own comparison).
-        scripts = gen.generate(a.seed, a.count)
-        path = os.path.join(tmp, "scripts.txt")
-        ref, ref_crashes, _ = difftest.run_runner(
-            [py, os.path.join(HERE, "runner.py")], scripts, path, max_restarts=0)
-        if ref_crashes or len(ref) != len(scripts):
-            print(f"FAIL: runner.py failed on the scripts: {ref_crashes}")
-            return 1
+        # 2. Every mutant makes some trace differ (difftest's own comparison): the
+        #    queue mutants on queue scripts, the "locks_" ones on `locks` scripts.
+        families = {}
+        for family, make in (("queue", gen.generate), ("locks", gen_locks.generate)):
+            scripts = make(a.seed, a.count)
+            path = os.path.join(tmp, f"{family}.txt")
+            ref, ref_crashes, _ = difftest.run_runner(
+                [py, os.path.join(HERE, "runner.py")], scripts, path, max_restarts=0)
+            if ref_crashes or len(ref) != len(scripts):
+                print(f"FAIL: runner.py failed on the {family} scripts: {ref_crashes}")
+                return 1
+            families[family] = (scripts, path, ref)
         for m in mutants:
+            scripts, path, ref = families["locks" if m.startswith("locks_") else "queue"]
             got, crashes, _ = difftest.run_runner(
                 [py, os.path.join(HERE, "mutants.py"), m], scripts, path)
             bad = [n for n in range(len(scripts)) if difftest.differs(ref[n], got.get(n))]
