@@ -7,14 +7,21 @@
 
 #include <asyncio/runners.hpp>
 #include <asyncio/tasks.hpp>
+#include <asyncio/timeouts.hpp>
 
 #include <gtest/gtest.h>
 
 #include "support/fd_check.hpp"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -347,6 +354,131 @@ TEST(Servers, LeftOpenAtTheEndOfRunLeaksNothing) {
     };
     asyncio::run(body());
     EXPECT_FALSE(exists(temp_socket_path("left_open")));
+}
+
+// ---- scale: 10,000 concurrent connections on one loop ----
+//
+// The server runs in this process; the 10,000 clients run in a forked child with a
+// loop of its own (each side then needs ~10,000 fds, under a hard limit of 20,000).
+
+constexpr int connections = 10000;
+constexpr int messages = 10;
+
+std::string message(int id, int m) { return "client " + std::to_string(id) + " message " + std::to_string(m) + "\n"; }
+
+Task<std::pair<StreamReader, StreamWriter>> connect_one(std::uint16_t port) {
+    co_return co_await asyncio::open_connection("127.0.0.1", port);
+}
+
+/// Messages [from, to) of client `id`, every echo checked; the bytes echoed.
+Task<std::size_t> echo_range(StreamReader r, StreamWriter w, int id, int from, int to) {
+    std::size_t bytes = 0;
+    for (int m = from; m < to; ++m) {
+        const std::string msg = message(id, m);
+        w.write(msg);
+        co_await w.drain();
+        const std::string back = co_await r.readline();
+        if (back != msg) throw std::runtime_error("wrong echo: " + back);
+        bytes += back.size();
+    }
+    if (to == messages) w.close();
+    co_return bytes;
+}
+
+/// The child: connects all, echoes the first message on all (so the server holds
+/// 10,000 at once), then the other nine. Returns the bytes echoed.
+Task<std::size_t> clients(std::uint16_t port) {
+    std::vector<std::pair<StreamReader, StreamWriter>> conns;
+    conns.reserve(connections);
+    for (int first = 0; first < connections; first += 1000) {  // in batches: the listen backlog keeps up
+        std::vector<Task<std::pair<StreamReader, StreamWriter>>> batch;
+        for (int i = first; i < first + 1000; ++i) batch.push_back(connect_one(port));
+        auto opened = co_await asyncio::gather(std::move(batch));
+        for (auto& c : opened) conns.push_back(std::move(c));
+    }
+    std::size_t total = 0;
+    for (int phase = 0; phase < 2; ++phase) {
+        std::vector<Task<std::size_t>> tasks;
+        for (int i = 0; i < connections; ++i) {
+            auto& c = conns[static_cast<std::size_t>(i)];
+            tasks.push_back(phase == 0 ? echo_range(c.first, c.second, i, 0, 1) : echo_range(c.first, c.second, i, 1, messages));
+        }
+        if (phase == 1) conns.clear();  // the tasks hold the last handles: each closes when done
+        for (std::size_t b : co_await asyncio::gather(std::move(tasks))) total += b;
+    }
+    co_return total;
+}
+
+struct ServerCounts {
+    std::size_t active = 0;
+    std::size_t peak = 0;
+    std::size_t bytes = 0;
+};
+
+TEST(Scale, TenThousandConcurrentConnectionsEchoTenMessagesEach) {
+    rlimit lim{};
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+    if (lim.rlim_max < connections + 500) GTEST_SKIP() << "RLIMIT_NOFILE hard limit too low";
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+    asyncio_test::FdLeakCheck fds;
+    std::size_t expected = 0;
+    for (int id = 0; id < connections; ++id)
+        for (int m = 0; m < messages; ++m) expected += message(id, m).size();
+
+    asyncio::Socket listener(AF_INET);
+    listener.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+    listener.bind({AF_INET, "127.0.0.1", 0});
+    listener.listen(4096);
+    const std::uint16_t port = listener.getsockname().port;
+    int report[2];
+    ASSERT_EQ(::pipe2(report, O_CLOEXEC), 0);
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {  // the clients
+        ::close(report[0]);
+        listener.close();
+        std::size_t total = 0;
+        try {
+            total = asyncio::run(clients(port));
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "clients: %s\n", e.what());
+        }
+        (void)!::write(report[1], &total, sizeof total);
+        ::_exit(0);
+    }
+    ::close(report[1]);
+    ServerCounts counts;
+    asyncio::run([](asyncio::Socket sock, ServerCounts* c, pid_t child) -> Task<> {
+        auto handler = [c](StreamReader r, StreamWriter w) -> Task<> {
+            c->peak = std::max(c->peak, ++c->active);
+            for (int i = 0; i < 2 * messages; ++i) {
+                std::string line = co_await r.readline();
+                if (line.empty()) break;
+                c->bytes += line.size();
+                w.write(line);
+                co_await w.drain();
+            }
+            --c->active;
+            w.close();
+        };
+        Server server = co_await asyncio::start_server(handler, std::move(sock), 65536, 4096);
+        for (int i = 0; i < 12000; ++i) {  // bounded: 120 s
+            if (::waitpid(child, nullptr, WNOHANG) == child) break;
+            co_await asyncio::sleep(0.01);
+        }
+        ::kill(child, SIGKILL);  // no effect once it has exited (and been reaped)
+        ::waitpid(child, nullptr, WNOHANG);
+        server.close();
+        co_await asyncio::wait_for(server.wait_closed(), 60.0);
+    }(std::move(listener), &counts, pid));
+    std::size_t client_total = 0;
+    EXPECT_EQ(::read(report[0], &client_total, sizeof client_total), static_cast<ssize_t>(sizeof client_total));
+    ::close(report[0]);
+    EXPECT_EQ(client_total, expected);  // every echo arrived, and right
+    EXPECT_EQ(counts.bytes, expected);  // every byte once at the server
+    EXPECT_EQ(counts.peak, static_cast<std::size_t>(connections));
+    EXPECT_EQ(counts.active, 0u);
 }
 
 }  // namespace

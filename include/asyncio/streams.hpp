@@ -26,6 +26,7 @@
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace asyncio {
 
@@ -114,6 +115,18 @@ Task<Server> start_server(F client_connected_cb, std::string host, std::uint16_t
     EventLoop& loop = get_running_loop();
     auto factory = detail::stream_protocol_factory(loop, limit, nullptr, detail::erase_client_cb(std::move(client_connected_cb)));
     co_return co_await detail::create_server(loop, std::move(factory), std::move(host), port, backlog);
+}
+
+/// Python's start_server(client_connected_cb, sock=sock): serves on a bound
+/// socket (listening or not; it is put to listen with `backlog`).
+template <class F>
+Task<Server> start_server(F client_connected_cb, Socket sock, std::size_t limit = 65536, int backlog = 100) {
+    detail::check_limit(limit);
+    EventLoop& loop = get_running_loop();
+    auto factory = detail::stream_protocol_factory(loop, limit, nullptr, detail::erase_client_cb(std::move(client_connected_cb)));
+    std::vector<Socket> socks;
+    socks.push_back(std::move(sock));
+    co_return detail::serve(loop, std::move(socks), std::move(factory), backlog);
 }
 
 /// Python's asyncio.start_unix_server(client_connected_cb, path, limit=2**16):
