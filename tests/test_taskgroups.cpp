@@ -982,4 +982,23 @@ TEST(TaskGroupSemantics, LoopClosedWhileTheGroupWaits) {
     EXPECT_EQ(log, (Log{"body done"}));
 }
 
+Task<long long> many_tasks(int n) {
+    std::vector<Task<int>> handles;
+    co_await asyncio::task_group([&](TaskGroup& g) -> Task<> {
+        for (int i = 0; i < n; ++i) {
+            handles.push_back(g.create_task(value_after(0.0, i)));
+            if (i % 500 == 0) co_await asyncio::sleep(0.0);  // some finish while others are created
+        }
+    });
+    long long s = 0;
+    for (auto& t : handles) s += t.result();
+    co_return s;
+}
+
+TEST(TaskGroupSemantics, ThousandsOfTasks) {
+    // More tasks than one block of the group's done-callback nodes; nodes are reused.
+    long long s = asyncio::run(many_tasks(5000));
+    EXPECT_EQ(s, 5000LL * 4999 / 2);
+}
+
 }  // namespace
