@@ -657,4 +657,23 @@ TEST(TimeoutSemantics, ReturnsTheBodysValue) {
     EXPECT_EQ(log, (Log{"7 8"}));
 }
 
+Task<> cancelled_and_expired(Log& log) {
+    Timeout cm = asyncio::timeout(10.0);
+    log.push_back(co_await outcome(cm.run([&]() -> Task<> {
+        asyncio::current_task().cancel();                       // a cancellation from outside
+        cm.reschedule(asyncio::get_running_loop().time() - 1);  // and the deadline passes
+        co_await asyncio::sleep(1.0);
+    })));
+    log.push_back(std::string("expired ") + (cm.expired() ? "True" : "False") + " cancelling " +
+                  std::to_string(asyncio::current_task().cancelling()));
+    asyncio::current_task().uncancel();
+}
+
+TEST(TimeoutSemantics, AnOutsideCancellationWinsOverTheDeadline) {
+    // CPython 3.13: CancelledError, expired True cancelling 1 (the outside request stays counted).
+    Log log;
+    asyncio::run(cancelled_and_expired(log));
+    EXPECT_EQ(log, (Log{"CancelledError", "expired True cancelling 1"}));
+}
+
 }  // namespace

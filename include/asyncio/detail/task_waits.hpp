@@ -17,6 +17,9 @@
 
 namespace asyncio {
 
+// Thread safety (all three): the tasks, the awaitables and the range belong to the loop's
+// thread. Distinct objects: safe. Shared objects: unsafe.
+
 /// Python's asyncio.wait(tasks, timeout=None, return_when=ALL_COMPLETED):
 /// schedules the tasks not yet scheduled, waits until all are done (or the
 /// first is, or the first fails with an exception other than CancelledError,
@@ -58,7 +61,10 @@ AsCompleted<T> as_completed(std::vector<Task<T>> tasks, std::optional<double> ti
 /// scheduled is used as it is) and returns an awaitable of its result.
 /// Cancelling the awaiting task raises CancelledError in it while the inner
 /// task goes on; cancelling the inner task raises CancelledError in the
-/// awaiting task.
+/// awaiting task. The awaiting task resumes two trips through the ready
+/// queue after the inner task is done, as in Python (inner done-callback,
+/// then the outer future's). Limit: a Future is awaited through a task of
+/// its own (one trip more than Python, which shields the future itself).
 template <class Aw>
 auto shield(Aw&& aw) -> detail::ShieldAwaiter<detail::await_result_t<Aw>> {
     auto inner = get_running_loop().create_task(std::forward<Aw>(aw));
