@@ -4,7 +4,14 @@
 // Ports of the wait / as_completed / shield cases of CPython 3.13's
 // Lib/test/test_asyncio/test_tasks.py (BaseTaskTests.test_wait -> WaitTests.Wait, ...). The
 // Python tests run on a test loop with a virtual clock; here delays are short real ones (0.1 s
-// -> 0.01 s), and only the order of deadlines matters. Sets become vectors in input order.
+// -> 0.01 s), and only the order of deadlines matters. Where a task must finish before a
+// timeout (test_wait_with_timeout, test_as_completed_with_timeout), it finishes within a loop
+// iteration and the timeout is 0.5 s, so a busy machine cannot swap them. Sets become vectors
+// in input order.
+//
+// g++ 12: `co_await asyncio::wait(std::vector<Task<>>{a, b})` does not compile ("array used as
+// initializer": an initializer list inside a co_await expression, docs/GCC12.md); the vector
+// is named first here.
 //
 // Adapted or not applicable:
 // - test_wait_with_iterator_of_tasks, test_wait_generator, test_wait_invalid_args,
