@@ -7,5 +7,7 @@
 #include <asyncio/locks.hpp>
 #include <asyncio/queues.hpp>
 #include <asyncio/runners.hpp>
+#include <asyncio/selector_events.hpp>
+#include <asyncio/sockets.hpp>
 #include <asyncio/tasks.hpp>
 #include <asyncio/timeouts.hpp>

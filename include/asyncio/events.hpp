@@ -357,34 +357,15 @@ private:
     static void detach_handle(detail::TimerNode* n) { static_cast<detail::HandleState::Timer*>(n)->owner->release(); }
 
     void run_once() {
-        // 1. How long to sleep.
-        int timeout = -1;
-        if (!ready_.empty() || stopping_) {
-            timeout = 0;
-        } else if (!timers_.empty()) {
-            const double delay = timers_.top()->when - time();
-            timeout = delay <= 0 ? 0 : delay >= max_sleep ? static_cast<int>(max_sleep * 1000) : static_cast<int>(std::ceil(delay * 1000));
-        }
-        // 2. Wait for fds and wake-ups (a busy loop with no fd skips the system call).
-        if (timeout != 0 || selector_.size() != 0) {
-            if (timeout != 0 && (!pipe_.prepare_to_sleep() || signals_pending())) timeout = 0;
-            const bool woken = selector_.select(timeout, [this](detail::HandleState* h) { push_ready_or_drop(h); });
-            if (timeout != 0) pipe_.awake();
-            if (woken) pipe_.drain_fd();
-        }
-        // 3. Callbacks from other threads and from signals join the ready queue.
-        if (pipe_.has_posts()) take_posts();
-        if (signals_pending()) take_signals();
+        // 1.-3. A busy loop with no fd watched skips the system call and only
+        // looks for posts from other threads and signals.
+        if (ready_.empty() || selector_.size() != 0) [[unlikely]]
+            poll();
+        else if (pipe_.has_posts() || signals_pending()) [[unlikely]]
+            take_wakeups();
         // 4. Timers that fell due (no clock read when none is pending).
-        if (!timers_.empty()) {
-            const double now = time();
-            while (!timers_.empty() && timers_.top()->when <= now) {
-                detail::TimerNode* n = timers_.pop();
-                n->state = detail::TimerNode::State::due;
-                n->index = due_.size();
-                due_.push_back(n);
-            }
-        }
+        if (!timers_.empty()) [[unlikely]]
+            collect_due();
         // 5. Only what was ready when this iteration began; the due timers come
         // after it, exactly as if they had been appended to the ready queue.
         for (std::size_t todo = ready_.size(); todo > 0; --todo) {
@@ -392,15 +373,50 @@ private:
             ready_.pop_front();
             item.fn(item.arg, true);
         }
-        if (!due_.empty()) {
-            for (std::size_t i = 0; i < due_.size(); ++i) {
-                if (detail::TimerNode* n = due_[i]) {
-                    n->state = detail::TimerNode::State::idle;
-                    n->fire(n);
-                }
-            }
-            due_.clear();
+        if (!due_.empty()) [[unlikely]]
+            fire_due();
+    }
+
+    // Steps 1-3: how long to sleep (not at all if callbacks are ready, else
+    // until the nearest timer), the wait, and what it brought.
+    [[gnu::noinline]] void poll() {
+        int timeout = -1;
+        if (!ready_.empty() || stopping_) {
+            timeout = 0;
+        } else if (!timers_.empty()) {
+            const double delay = timers_.top()->when - time();
+            timeout = delay <= 0 ? 0 : delay >= max_sleep ? static_cast<int>(max_sleep * 1000) : static_cast<int>(std::ceil(delay * 1000));
         }
+        if (timeout != 0 && (!pipe_.prepare_to_sleep() || signals_pending())) timeout = 0;
+        const bool woken = selector_.select(timeout, [this](detail::HandleState* h) { push_ready_or_drop(h); });
+        if (timeout != 0) pipe_.awake();
+        if (woken) pipe_.drain_fd();
+        take_wakeups();
+    }
+
+    [[gnu::noinline]] void take_wakeups() {
+        if (pipe_.has_posts()) take_posts();
+        if (signals_pending()) take_signals();
+    }
+
+    [[gnu::noinline]] void collect_due() {
+        const double now = time();
+        while (!timers_.empty() && timers_.top()->when <= now) {
+            detail::TimerNode* n = timers_.pop();
+            n->state = detail::TimerNode::State::due;
+            n->index = due_.size();
+            due_.push_back(n);
+        }
+    }
+
+    [[gnu::noinline]] void fire_due() {
+        for (std::size_t i = 0; i < due_.size(); ++i) {
+            if (detail::TimerNode* n = due_[i]) {
+                n->state = detail::TimerNode::State::idle;
+                n->fire(n);
+            }
+        }
+        due_.clear();
     }
 
     void push_ready_or_drop(detail::HandleState* h) noexcept {

@@ -277,16 +277,46 @@ public:
     class PutAwaiter;
     class JoinAwaiter;
 
+    // What get(), put() and join() return: awaitables that name their awaiter,
+    // which the task builds in place when it awaits them (detail/await.hpp).
+    // Classes with constructors, not aggregates (see docs/GCC12.md).
+    class GetOp {
+    public:
+        using awaiter_type = GetAwaiter;
+        explicit GetOp(BasicQueue& q) noexcept : q_(&q) {}
+
+    private:
+        friend class GetAwaiter;
+        BasicQueue* q_;
+    };
+    class PutOp {
+    public:
+        using awaiter_type = PutAwaiter;
+        PutOp(BasicQueue& q, T&& item) noexcept(std::is_nothrow_move_constructible_v<T>) : q_(&q), item_(std::move(item)) {}
+
+    private:
+        friend class PutAwaiter;
+        BasicQueue* q_;
+        T item_;
+    };
+    class JoinOp {
+    public:
+        using awaiter_type = JoinAwaiter;
+        explicit JoinOp(BasicQueue& q) noexcept : q_(&q) {}
+
+    private:
+        friend class JoinAwaiter;
+        BasicQueue* q_;
+    };
+
     /// Awaitable: removes and returns an item, waiting while the queue is
     /// empty. Raises QueueShutDown when shut down and empty.
-    [[nodiscard]] GetAwaiter get() noexcept { return GetAwaiter(*this); }
+    [[nodiscard]] GetOp get() noexcept { return GetOp(*this); }
     /// Awaitable: puts an item, waiting while the queue is full. Raises
     /// QueueShutDown when shut down.
-    [[nodiscard]] PutAwaiter put(T item) noexcept(std::is_nothrow_move_constructible_v<T>) {
-        return PutAwaiter(*this, std::move(item));
-    }
+    [[nodiscard]] PutOp put(T item) noexcept(std::is_nothrow_move_constructible_v<T>) { return PutOp(*this, std::move(item)); }
     /// Awaitable: waits until every item put has been marked done.
-    [[nodiscard]] JoinAwaiter join() noexcept { return JoinAwaiter(*this); }
+    [[nodiscard]] JoinOp join() noexcept { return JoinOp(*this); }
 
     /// Python's str(q): `<Queue maxsize=1 _queue=[1, 2] _getters[1] _putters[1] tasks=2 shutdown>`.
     friend std::ostream& operator<<(std::ostream& os, const BasicQueue& q) {
@@ -314,7 +344,7 @@ public:
 
     class GetAwaiter : WaitNode {
     public:
-        explicit GetAwaiter(BasicQueue& q) noexcept : WaitNode(&get_ops), q_(&q) {}
+        explicit GetAwaiter(const GetOp& op) noexcept : WaitNode(&get_ops), q_(op.q_) {}
         bool await_ready() const noexcept { return !q_->empty() || q_->shutdown_; }
         void await_suspend(std::coroutine_handle<> h, PromiseBase& task) {
             q_->check_loop(task);
@@ -350,10 +380,9 @@ public:
 
     class PutAwaiter : WaitNode {
     public:
-        PutAwaiter(BasicQueue& q, T&& item) noexcept(std::is_nothrow_move_constructible_v<T>)
-            : WaitNode(&put_ops), q_(&q), item_(std::move(item)) {}
-        PutAwaiter(PutAwaiter&& o) noexcept(std::is_nothrow_move_constructible_v<T>)
-            : WaitNode(o), q_(o.q_), item_(std::move(o.item_)) {}
+        explicit PutAwaiter(PutOp&& op) noexcept(std::is_nothrow_move_constructible_v<T>)
+            : WaitNode(&put_ops), q_(op.q_), item_(std::move(op.item_)) {}
+        PutAwaiter(const PutAwaiter&) = delete;
         bool await_ready() const noexcept { return !q_->full() || q_->shutdown_; }
         void await_suspend(std::coroutine_handle<> h, PromiseBase& task) {
             q_->check_loop(task);
@@ -388,7 +417,7 @@ public:
 
     class JoinAwaiter : WaitNode {
     public:
-        explicit JoinAwaiter(BasicQueue& q) noexcept : q_(&q) {}
+        explicit JoinAwaiter(const JoinOp& op) noexcept : q_(op.q_) {}
         bool await_ready() const noexcept { return q_->unfinished_ == 0; }
         void await_suspend(std::coroutine_handle<> h, PromiseBase& task) {
             q_->check_loop(task);

@@ -43,6 +43,9 @@ class NativeAwait {
 public:
     NativeAwait(A&& a, PromiseBase* task) noexcept(std::is_nothrow_move_constructible_v<A> || std::is_reference_v<A>)
         : aw_(std::forward<A>(a)), task_(task) {}
+    /// Builds the awaiter in place from an awaitable that names it (see below).
+    template <class Op>
+    NativeAwait(std::in_place_t, Op&& op, PromiseBase* task) : aw_(std::forward<Op>(op)), task_(task) {}
 
     bool await_ready() { return aw_.await_ready(); }
     auto await_suspend(std::coroutine_handle<> h) { return aw_.await_suspend(h, *task_); }
@@ -104,12 +107,20 @@ decltype(auto) member_co_await(Aw&& aw) {
     return std::forward<Aw>(aw).operator co_await();
 }
 
+/// An awaitable of this library that is not itself an awaiter but names the
+/// one to build from it (`awaiter_type`): the wrapper constructs that awaiter
+/// in place, with no copy (the queues' get/put/join, on the hot path).
+template <class Raw>
+concept names_its_awaiter = requires { typename Raw::awaiter_type; };
+
 /// The promise's await_transform.
 template <class Aw>
 auto transform_awaitable(PromiseBase& frame, Aw&& aw) {
     PromiseBase* task = frame.root;
     using Raw = std::remove_cvref_t<Aw>;
-    if constexpr (is_future<Raw>::value) {
+    if constexpr (names_its_awaiter<Raw>) {
+        return NativeAwait<typename Raw::awaiter_type>(std::in_place, std::forward<Aw>(aw), task);
+    } else if constexpr (is_future<Raw>::value) {
         using A = FutureAwaiter<typename Raw::value_type>;
         return NativeAwait<A>(A(aw), task);
     } else if constexpr (requires { std::forward<Aw>(aw).operator co_await(); }) {

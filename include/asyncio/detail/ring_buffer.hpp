@@ -65,7 +65,7 @@ public:
     }
 
 private:
-    void grow() {
+    [[gnu::noinline, gnu::cold]] void grow() {
         std::size_t cap = capacity();
         std::size_t new_cap = cap ? cap * 2 : 8;
         T* fresh = static_cast<T*>(::operator new(new_cap * sizeof(T)));
