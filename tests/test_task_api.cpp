@@ -101,3 +101,23 @@ TEST(ForeignAwaitables, ACancelWhileSuspendedIsRaisedAtThatAwait) {
 }
 
 }  // namespace
+
+namespace {
+
+asyncio::Task<> sleep_forever() { co_await asyncio::sleep(3600); }
+asyncio::Task<> owns_and_awaits(asyncio::Task<> child) { co_await std::move(child); }
+
+// A parent that owns the handle of the child it awaits inline is destroyed first when the
+// loop closes; the child's sleep must then touch neither the freed root task nor the loop
+// (found by AddressSanitizer: heap-use-after-free in the sleep awaiter's destructor).
+TEST(LoopClose, DestroysAParentBeforeTheChildItAwaitsInline) {
+    asyncio::EventLoop loop;
+    auto t = loop.create_task(owns_and_awaits(sleep_forever()));
+    loop.run_until_complete(asyncio::sleep(0.01));
+    EXPECT_FALSE(t.done());
+    t = {};
+    loop.close();
+    EXPECT_TRUE(loop.is_closed());
+}
+
+}  // namespace

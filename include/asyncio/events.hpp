@@ -33,6 +33,8 @@ template <class T>
 class Future;
 class Socket;
 struct SocketAddress;
+class Transport;
+class Server;
 class Executor;
 struct AddrInfo;
 class EventLoop;
@@ -247,6 +249,21 @@ public:
     template <class T = void>
     Future<T> create_future();
 
+    // ---- executors (Python's base_events; defined in <asyncio/base_events.hpp>) ----
+    /// Python's loop.run_in_executor: runs `fn(args...)` in `executor` (null: the default one,
+    /// a ThreadPoolExecutor of min(32, cores + 4) threads created on first use). Submits at
+    /// once; the task returns fn's value or rethrows its exception.
+    template <class F, class... A>
+    auto run_in_executor(Executor* executor, F fn, A... args) -> Task<std::invoke_result_t<F, A...>>;
+    /// Python's loop.set_default_executor (std::invalid_argument for null).
+    void set_default_executor(std::shared_ptr<Executor> executor);
+    /// Python's loop.shutdown_default_executor(): waits, without blocking the loop.
+    Task<void> shutdown_default_executor();
+    /// Python's loop.getaddrinfo / getnameinfo, run in the default executor (errors: asyncio::gaierror).
+    Task<std::vector<AddrInfo>> getaddrinfo(std::string host, std::uint16_t port, int family = 0, int type = 0,
+                                            int proto = 0, int flags = 0);
+    Task<std::pair<std::string, std::string>> getnameinfo(const SocketAddress& address, int flags = 0);
+
     /// Wraps `aw` (a Task or any awaitable of this library) in a task of this
     /// loop and schedules its first step (tasks.hpp).
     template <class Aw>
@@ -275,6 +292,24 @@ public:
     Task<std::pair<std::string, SocketAddress>> sock_recvfrom(int fd, std::size_t bufsize);
     Task<std::size_t> sock_sendto(Socket& sock, std::string_view data, const SocketAddress& address);
     Task<std::size_t> sock_sendto(int fd, std::string_view data, const SocketAddress& address);
+
+    // ---- transports and servers (detail/create_endpoints.hpp, via <asyncio/streams.hpp>) ----
+    /// Python's loop.create_connection(protocol_factory, host, port): `protocol_factory()`
+    /// returns std::unique_ptr<P>, P derived from Protocol; the transport owns the protocol.
+    /// The pair stays valid until the protocol's connection_lost() has returned.
+    /// In <asyncio/detail/create_endpoints.hpp> (included by <asyncio/streams.hpp>).
+    template <class Factory>
+    auto create_connection(Factory protocol_factory, std::string host, std::uint16_t port)
+        -> Task<std::pair<Transport*, typename std::invoke_result_t<Factory&>::element_type*>>;
+    template <class Factory>
+    auto create_unix_connection(Factory protocol_factory, std::string path)
+        -> Task<std::pair<Transport*, typename std::invoke_result_t<Factory&>::element_type*>>;
+    /// Python's loop.create_server(protocol_factory, host, port, backlog=100): serving at once.
+    template <class Factory>
+    Task<Server> create_server(Factory protocol_factory, std::string host, std::uint16_t port, int backlog = 100);
+    /// Python 3.13's loop.create_unix_server(protocol_factory, path): close() removes the file.
+    template <class Factory>
+    Task<Server> create_unix_server(Factory protocol_factory, std::string path, int backlog = 100);
 
     // ---- running and closing ----
 

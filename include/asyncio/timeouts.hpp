@@ -25,10 +25,10 @@ namespace detail {
 /// passes; on exit, a CancelledError caused by it becomes TimeoutError.
 class TimeoutScope {
 public:
-    TimeoutScope(PromiseBase* task, double when) : task_(task), cancelling_(task->num_cancels) {
+    TimeoutScope(PromiseBase* task, double when) : task_(task), loop_(task->loop), cancelling_(task->num_cancels) {
         timer_.fire = &fire;
         timer_.owner = this;
-        LoopAccess::add_timer(*task->loop, &timer_, when);
+        LoopAccess::add_timer(*loop_, &timer_, when);
     }
     TimeoutScope(const TimeoutScope&) = delete;
     TimeoutScope& operator=(const TimeoutScope&) = delete;
@@ -52,11 +52,15 @@ private:
         self->task_->cancel_task();
         self->expired_ = true;
     }
+    // Touches the loop only while the timer is pending (the scope's frame may
+    // outlive its root task's, or its loop's close, which detached the timer).
     void disarm() noexcept {
-        if (task_->loop) LoopAccess::remove_timer(*task_->loop, &timer_);
+        if (timer_.state == TimerNode::State::in_heap || timer_.state == TimerNode::State::due)
+            LoopAccess::remove_timer(*loop_, &timer_);
     }
 
     PromiseBase* task_;
+    EventLoop* loop_;
     std::uint32_t cancelling_;
     bool expired_ = false;
     Timer timer_;

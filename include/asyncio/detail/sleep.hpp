@@ -20,8 +20,13 @@ public:
     }
     SleepAwaiter(const SleepAwaiter& o) noexcept : SleepAwaiter(o.delay_) {}  // copy before waiting only
     SleepAwaiter& operator=(const SleepAwaiter&) = delete;
+    // Touches neither the task nor the loop unless the timer is pending: a
+    // frame can be destroyed after its root task's (a child awaited inline
+    // whose parent owned its handle), or after its loop closed (which detached
+    // the timer).
     ~SleepAwaiter() {
-        if (task_ && task_->loop) LoopAccess::remove_timer(*task_->loop, &timer_);
+        if (timer_.state == TimerNode::State::in_heap || timer_.state == TimerNode::State::due)
+            LoopAccess::remove_timer(*loop_, &timer_);
     }
 
     bool await_ready() const noexcept { return false; }
@@ -33,6 +38,7 @@ public:
             return;
         }
         LoopAccess::add_timer(*task.loop, &timer_, task.loop->time() + delay_);
+        loop_ = task.loop;
         task_ = &task;
         task.suspend_on(h, this);
     }
@@ -46,7 +52,7 @@ private:
     static bool cancel_wait(Waiter* w) {
         auto* self = static_cast<SleepAwaiter*>(w);
         if (self->timer_.state != TimerNode::State::in_heap && self->timer_.state != TimerNode::State::due) return false;
-        LoopAccess::remove_timer(*self->task_->loop, &self->timer_);
+        LoopAccess::remove_timer(*self->loop_, &self->timer_);
         self->task_->throw_cancel = true;
         self->task_->schedule_step();
         return true;
@@ -55,6 +61,7 @@ private:
 
     double delay_;
     PromiseBase* task_ = nullptr;
+    EventLoop* loop_ = nullptr;  // while the timer is pending
     Timer timer_;
 };
 
