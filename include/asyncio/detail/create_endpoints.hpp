@@ -214,3 +214,25 @@ Task<Server> create_unix_server(EventLoop& loop, Factory factory, std::string pa
 }
 
 }  // namespace asyncio::detail
+
+// The EventLoop member spellings (declared in events.hpp) of the functions above.
+namespace asyncio {
+template <class Factory>
+auto EventLoop::create_connection(Factory protocol_factory, std::string host, std::uint16_t port)
+    -> Task<std::pair<Transport*, typename std::invoke_result_t<Factory&>::element_type*>> {
+    return detail::create_connection(*this, std::move(protocol_factory), std::move(host), port);
+}
+template <class Factory>
+auto EventLoop::create_unix_connection(Factory protocol_factory, std::string path)
+    -> Task<std::pair<Transport*, typename std::invoke_result_t<Factory&>::element_type*>> {
+    return detail::create_unix_connection(*this, std::move(protocol_factory), std::move(path));
+}
+template <class Factory>
+Task<Server> EventLoop::create_server(Factory protocol_factory, std::string host, std::uint16_t port, int backlog) {
+    return detail::create_server(*this, std::move(protocol_factory), std::move(host), port, backlog);
+}
+template <class Factory>
+Task<Server> EventLoop::create_unix_server(Factory protocol_factory, std::string path, int backlog) {
+    return detail::create_unix_server(*this, std::move(protocol_factory), std::move(path), backlog);
+}
+}  // namespace asyncio
