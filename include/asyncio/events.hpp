@@ -422,9 +422,10 @@ private:
             const double delay = timers_.top()->when - time();
             timeout = delay <= 0 ? 0 : delay >= max_sleep ? static_cast<int>(max_sleep * 1000) : static_cast<int>(std::ceil(delay * 1000));
         }
-        if (timeout != 0 && (!pipe_.prepare_to_sleep() || signals_pending())) timeout = 0;
+        const bool may_sleep = timeout != 0;
+        if (may_sleep && (!pipe_.prepare_to_sleep() || signals_pending())) timeout = 0;
         const bool woken = selector_.select(timeout, [this](detail::HandleState* h) { push_ready_or_drop(h); });
-        if (timeout != 0) pipe_.awake();
+        if (may_sleep) pipe_.awake();  // however the wait ended: posters stop writing the eventfd
         if (woken) pipe_.drain_fd();
         take_wakeups();
     }
