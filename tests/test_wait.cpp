@@ -26,9 +26,11 @@
 //   event loop" (AsCompletedNeedsARunningLoop, ShieldNeedsARunningLoop).
 // - test_as_completed_coroutine_use_running_loop, test_shield_coroutine_use_running_loop,
 //   test_shield_coroutine_use_global_loop: there is only the running loop.
-// - test_shield_result, _exception, _cancel_inner, _cancel_outer, _shortcut, _gather,
-//   test_gather_shield: Python's outer future is the awaiting task here; a Future inner is
-//   awaited through a task of its own.
+// - test_shield_result, _exception, _cancel_inner, _cancel_outer, _shortcut: Python's outer
+//   future is the awaiting task here (shield() returns an awaitable, not a future); each is
+//   run with a Future inner (as in Python) and with a Task inner.
+// - test_shield_gather, test_gather_shield: gather() takes tasks, so the shield is awaited
+//   in a task of its own.
 // - test_yield_wait_does_not_shield_cancel: as in Python (without the DeprecationWarning).
 //
 // The WaitOrder / AsCompletedOrder / ShieldOrder suites run scenarios whose logs were first
@@ -482,6 +484,51 @@ TEST(ShieldTests, ShieldResultAndShortcut) {
     EXPECT_EQ(log, (Log{"42", "43", "done", "43"}));
 }
 
+Task<int> shielded_future(asyncio::Future<int> inner) { co_return co_await asyncio::shield(inner); }
+
+Task<> shield_future(Log& log) {
+    asyncio::Future<int> inner;  // test_shield_result
+    auto outer = asyncio::shield(inner);
+    inner.set_result(42);
+    log.push_back(std::to_string(co_await outer));
+    asyncio::Future<int> fut;  // test_shield_shortcut
+    fut.set_result(43);
+    log.push_back(std::to_string(co_await asyncio::shield(fut)));
+    asyncio::Future<int> failing;  // test_shield_exception
+    Task<int> t1 = asyncio::create_task(shielded_future(failing));
+    co_await asyncio::sleep(0.0);
+    failing.set_exception(std::make_exception_ptr(std::runtime_error("expected")));
+    try {
+        co_await t1;
+    } catch (const std::runtime_error& e) {
+        log.push_back(e.what());
+    }
+    asyncio::Future<int> cancelled;  // test_shield_cancel_inner
+    Task<int> t2 = asyncio::create_task(shielded_future(cancelled));
+    co_await asyncio::sleep(0.0);
+    cancelled.cancel();
+    try {
+        co_await t2;
+    } catch (const asyncio::CancelledError&) {
+        log.push_back(t2.cancelled() ? "outer cancelled" : "?");
+    }
+    asyncio::Future<int> kept;  // test_shield_cancel_outer
+    Task<int> t3 = asyncio::create_task(shielded_future(kept));
+    co_await asyncio::sleep(0.0);
+    t3.cancel();
+    co_await asyncio::sleep(0.0);
+    log.push_back(t3.cancelled() && !kept.done() ? "outer cancelled, inner pending" : "?");
+    kept.set_result(5);
+    co_await asyncio::sleep(0.0);
+    log.push_back(std::to_string(kept.result()));
+}
+
+TEST(ShieldTests, ShieldOfAFuture) {
+    Log log;
+    asyncio::run(shield_future(log));
+    EXPECT_EQ(log, (Log{"42", "43", "expected", "outer cancelled", "outer cancelled, inner pending", "5"}));
+}
+
 Task<int> shielded(Task<int> inner) { co_return co_await asyncio::shield(inner); }
 
 Task<> shield_exception(Log& log) {
@@ -827,6 +874,27 @@ Task<> shield_inner_cancel(Log& log) {
     } catch (const asyncio::CancelledError&) {
         log.push_back(std::string("o cancelled ") + (o.cancelled() ? "True" : "False"));
     }
+}
+
+Task<> shield_future_order(Log& log) {
+    asyncio::Future<std::string> fut;
+    auto setter = [](asyncio::Future<std::string> f, Log& log) -> Task<> {
+        co_await asyncio::sleep(0.0);
+        co_await asyncio::sleep(0.0);
+        f.set_result("f");
+        log.push_back("set");
+    };
+    Task<> s = asyncio::create_task(setter(fut, log));
+    auto t = asyncio::create_task(ticker(log, 6));
+    log.push_back("shield " + co_await asyncio::shield(fut));
+}
+
+TEST(ShieldOrder, FutureWakeUpTakesTwoTrips) {
+    // CPython 3.13 (the same with a future set by a task after two sleep(0)):
+    // tick0, tick1, set, tick2, tick3, shield f, tick4, tick5
+    Log log;
+    asyncio::run(shield_future_order(log));
+    EXPECT_EQ(log, (Log{"tick0", "tick1", "set", "tick2", "tick3", "shield f", "tick4", "tick5"}));
 }
 
 TEST(ShieldOrder, CancelTheInnerTask) {

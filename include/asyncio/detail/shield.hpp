@@ -8,8 +8,10 @@
 #include <asyncio/detail/task_awaiters.hpp>
 #include <asyncio/events.hpp>
 #include <asyncio/exceptions.hpp>
+#include <asyncio/futures.hpp>
 
 #include <coroutine>
+#include <cstdint>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -76,6 +78,49 @@ private:
 
     Task<T> inner_;
     PromiseBase* task_ = nullptr;
+};
+
+/// `co_await shield(fut)` for a Future (Python shields the future itself):
+/// as ShieldAwaiter, through the future's public done-callbacks; the value
+/// is copied, as every awaiter of a future gets it.
+template <class T>
+class ShieldFutureAwaiter final : public NativeAwaiter, Waiter {
+public:
+    explicit ShieldFutureAwaiter(Future<T> inner) noexcept : Waiter(&ops), inner_(std::move(inner)) {}
+    ShieldFutureAwaiter(ShieldFutureAwaiter&& o) noexcept : NativeAwaiter(), Waiter(&ops), inner_(o.inner_) {}
+    ShieldFutureAwaiter& operator=(const ShieldFutureAwaiter&) = delete;
+    ~ShieldFutureAwaiter() {
+        if (id_) inner_.remove_done_callback(id_);
+    }
+
+    bool await_ready() const noexcept { return inner_.done(); }
+    void await_suspend(std::coroutine_handle<> h, PromiseBase& task) {
+        if (inner_.get_loop() != task.loop) throw std::runtime_error("shield() of a future attached to a different loop");
+        task_ = &task;
+        PromiseBase* t = &task;
+        id_ = inner_.add_done_callback([t](const Future<T>&) { t->schedule_step(); });
+        task.suspend_on(h, this);
+    }
+    T await_resume() {
+        id_ = 0;
+        return inner_.result();
+    }
+    void await_cancelled() noexcept { id_ = 0; }
+
+private:
+    // The outer future is cancelled, the inner one is not.
+    static bool cancel_wait(Waiter* w) {
+        auto* self = static_cast<ShieldFutureAwaiter*>(w);
+        if (self->inner_.remove_done_callback(std::exchange(self->id_, 0)) == 0) return false;  // done: the wake-up is queued
+        self->task_->throw_cancel = true;
+        self->task_->schedule_step();
+        return true;
+    }
+    static constexpr WaiterOps ops{&cancel_wait, nullptr, nullptr};
+
+    Future<T> inner_;
+    PromiseBase* task_ = nullptr;
+    std::uint64_t id_ = 0;  // the done-callback while waiting
 };
 
 }  // namespace asyncio::detail

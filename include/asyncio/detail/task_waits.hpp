@@ -11,6 +11,7 @@
 #include <asyncio/events.hpp>
 
 #include <memory>
+#include <type_traits>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -63,12 +64,20 @@ AsCompleted<T> as_completed(std::vector<Task<T>> tasks, std::optional<double> ti
 /// task goes on; cancelling the inner task raises CancelledError in the
 /// awaiting task. The awaiting task resumes two trips through the ready
 /// queue after the inner task is done, as in Python (inner done-callback,
-/// then the outer future's). Limit: a Future is awaited through a task of
-/// its own (one trip more than Python, which shields the future itself).
+/// then the outer future's).
 template <class Aw>
+    requires(!detail::is_future<std::remove_cvref_t<Aw>>::value)
 auto shield(Aw&& aw) -> detail::ShieldAwaiter<detail::await_result_t<Aw>> {
     auto inner = get_running_loop().create_task(std::forward<Aw>(aw));
     return detail::ShieldAwaiter<detail::await_result_t<Aw>>(std::move(inner));
+}
+
+/// shield(fut) of a Future: the future itself is shielded (as Python), not a
+/// task awaiting it. T must be copyable (or void).
+template <class T>
+    requires(std::is_void_v<T> || std::is_copy_constructible_v<T>)
+detail::ShieldFutureAwaiter<T> shield(Future<T> fut) noexcept {
+    return detail::ShieldFutureAwaiter<T>(std::move(fut));
 }
 
 }  // namespace asyncio
