@@ -63,7 +63,8 @@ asyncio::Task<> main_task() {
         return handle_connection(std::move(r), std::move(w), &jobs);
     };
     asyncio::Server server = co_await asyncio::start_server(on_connection, "127.0.0.1", 0);
-    co_await client(server.sockets().at(0).getsockname().port);
+    const std::uint16_t port = server.sockets().at(0).getsockname().port;
+    co_await client(port);
 
     co_await jobs.join();  // every job done
     server.close();

@@ -4,6 +4,8 @@
 // close / abort / write_eof, pause_reading, errors, and no fd left behind.
 #include <asyncio/detail/selector_transport.hpp>
 
+#include <asyncio/detail/datagram_transport.hpp>
+
 #include <asyncio/runners.hpp>
 #include <asyncio/selector_events.hpp>
 #include <asyncio/tasks.hpp>
@@ -316,7 +318,8 @@ TEST(Transport, PeerResetIsConnectionResetError) {
         listener.bind({AF_INET, "127.0.0.1", 0});
         listener.listen();
         asyncio::Socket client(AF_INET);
-        co_await loop.sock_connect(client, listener.getsockname());
+        const asyncio::SocketAddress server_addr = listener.getsockname();  // named: g++ 12 (docs/GCC12.md)
+        co_await loop.sock_connect(client, server_addr);
         auto [server_side, addr] = co_await loop.sock_accept(listener);
         asyncio::Future<void> made = loop.create_future<void>();
         SocketTransport* t = SocketTransport::start(loop, std::move(client), std::make_unique<RecordingProtocol>(rec), made);
@@ -343,7 +346,8 @@ TEST(Transport, TcpNoDelayIsSet) {
         listener.bind({AF_INET, "127.0.0.1", 0});
         listener.listen();
         asyncio::Socket client(AF_INET);
-        co_await loop.sock_connect(client, listener.getsockname());
+        const asyncio::SocketAddress server_addr = listener.getsockname();  // named: g++ 12 (docs/GCC12.md)
+        co_await loop.sock_connect(client, server_addr);
         auto accepted = co_await loop.sock_accept(listener);
         asyncio::Future<void> made = loop.create_future<void>();
         SocketTransport* t = SocketTransport::start(loop, std::move(client), std::make_unique<RecordingProtocol>(rec), made);
@@ -439,6 +443,100 @@ TEST(Transport, ClosingTheLoopClosesTransports) {
         loop.close();
     }
     EXPECT_EQ(lost, 2);  // the two whose connection_made ran
+}
+
+// ---- datagrams (Python's _SelectorDatagramTransport, create_datagram_endpoint) ----
+
+struct Datagrams {
+    std::vector<std::pair<std::string, asyncio::SocketAddress>> received;
+    std::vector<std::error_code> errors;
+    int lost = 0;
+    asyncio::Future<void> got;   // set at the first datagram or error
+    asyncio::Future<void> gone;  // set at connection_lost
+    explicit Datagrams(asyncio::EventLoop& loop) : got(loop), gone(loop) {}
+};
+
+class RecordingDatagrams : public asyncio::DatagramProtocol {
+public:
+    explicit RecordingDatagrams(Datagrams& d) : d_(d) {}
+    void datagram_received(std::string_view data, const asyncio::SocketAddress& addr) override {
+        d_.received.emplace_back(std::string(data), addr);
+        if (!d_.got.done()) d_.got.set_result();
+    }
+    void error_received(std::exception_ptr exc) override {
+        try {
+            std::rethrow_exception(exc);
+        } catch (const std::system_error& e) {
+            d_.errors.push_back(e.code());
+        }
+        if (!d_.got.done()) d_.got.set_result();
+    }
+    void connection_lost(std::exception_ptr) override {
+        ++d_.lost;
+        d_.gone.set_result();
+    }
+
+private:
+    Datagrams& d_;
+};
+
+TEST(Datagram, EndpointsExchangeDatagrams) {
+    run([]() -> Task<> {
+        auto& loop = asyncio::get_running_loop();
+        Datagrams a(loop), b(loop);
+        auto fa = [&a] { return std::make_unique<RecordingDatagrams>(a); };
+        const asyncio::SocketAddress local{AF_INET, "127.0.0.1", 0};  // named: g++ 12 (docs/GCC12.md)
+        auto [ta, pa] = co_await asyncio::detail::create_datagram_endpoint(loop, fa, local, std::nullopt);
+        const auto a_addr = std::any_cast<asyncio::SocketAddress>(ta->get_extra_info("sockname"));
+        auto fb = [&b] { return std::make_unique<RecordingDatagrams>(b); };
+        auto [tb, pb] = co_await asyncio::detail::create_datagram_endpoint(loop, fb, std::nullopt, a_addr);
+        EXPECT_EQ(std::any_cast<asyncio::SocketAddress>(tb->get_extra_info("peername")), a_addr);
+        tb->sendto("hello");
+        co_await a.got;
+        EXPECT_EQ(a.received.size(), 1u);
+        EXPECT_EQ(a.received.at(0).first, "hello");
+        const asyncio::SocketAddress b_addr = a.received.at(0).second;
+        EXPECT_EQ(b_addr, std::any_cast<asyncio::SocketAddress>(tb->get_extra_info("sockname")));
+        ta->sendto("world", &b_addr);
+        co_await b.got;
+        EXPECT_EQ(b.received.at(0).first, "world");
+        // A connected endpoint takes its peer's address or none; an unconnected one needs one.
+        const asyncio::SocketAddress other{AF_INET, "127.0.0.1", 9};
+        EXPECT_THROW(tb->sendto("x", &other), asyncio::ValueError);
+        EXPECT_THROW(ta->sendto("x"), asyncio::ValueError);
+        (void)pa;
+        (void)pb;
+        ta->close();
+        tb->close();
+        tb->close();
+        co_await a.gone;
+        co_await b.gone;
+        EXPECT_EQ(a.lost + b.lost, 2);
+    });
+}
+
+TEST(Datagram, SendingToAClosedPortReportsErrorReceived) {
+    run([]() -> Task<> {
+        auto& loop = asyncio::get_running_loop();
+        asyncio::Socket probe(AF_INET, SOCK_DGRAM);
+        probe.bind({AF_INET, "127.0.0.1", 0});
+        const auto closed_port = probe.getsockname();
+        probe.close();
+        Datagrams d(loop);
+        auto f = [&d] { return std::make_unique<RecordingDatagrams>(d); };
+        auto [t, p] = co_await asyncio::detail::create_datagram_endpoint(loop, f, std::nullopt, closed_port);
+        (void)p;
+        for (int i = 0; i < 50 && d.errors.empty(); ++i) {  // the ICMP error comes back at a later send or receive
+            t->sendto("anyone?");
+            co_await asyncio::sleep(0.01);
+        }
+        EXPECT_FALSE(d.errors.empty());
+        if (!d.errors.empty()) {
+            EXPECT_EQ(d.errors.front(), std::errc::connection_refused);
+        }
+        t->abort();
+        co_await d.gone;
+    });
 }
 
 }  // namespace

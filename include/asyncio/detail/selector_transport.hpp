@@ -196,8 +196,9 @@ private:
         try {
             self->protocol_->connection_made(*self);
         } catch (...) {
-            self->fatal_error(std::current_exception());
+            // The waiter first: its task must run (and may call close()) before connection_lost.
             if (self->waiter_ && !self->waiter_->done()) self->waiter_->set_exception(std::current_exception());
+            self->fatal_error(std::current_exception());
             return;
         }
         if (!self->closing_) {
