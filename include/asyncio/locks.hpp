@@ -129,9 +129,10 @@ LockWaitNode* find_waiter(const WaitList& waiters, Pred pred) {
 /// was released by hand under the guard, the release at the end of the scope
 /// throws std::runtime_error("Lock is not acquired.") (or a
 /// BoundedSemaphore's ValueError) out of the destructor, so the task gets
-/// it. Limit: when the scope is left by an exception, that exception goes
-/// on and an error of the release is dropped (Python would replace it); and
-/// since the destructor may throw, keep guards out of containers.
+/// it. Limit: when the guard is destroyed while an exception is in flight
+/// (the scope is left by one), that exception goes on and the failed release
+/// is dropped (Python would replace it); and since the destructor may throw,
+/// keep guards out of containers.
 ///
 /// Thread safety: as the primitive's (one loop's thread).
 template <class Primitive>
@@ -152,12 +153,11 @@ public:
     ~LockGuard() noexcept(false) {
         Primitive* p = std::exchange(p_, nullptr);
         if (!p) return;
-        if (std::uncaught_exceptions() > unwinding_) {  // leaving by an exception: it wins
-            try {
-                p->release();
-            } catch (...) {
-            }
-            return;
+        // Misuse only (release() would throw): raise it, unless the scope is
+        // being left by an exception, which then wins. The check keeps the
+        // common path free of std::uncaught_exceptions().
+        if (!p->releasable()) [[unlikely]] {
+            if (std::uncaught_exceptions() > 0) return;
         }
         p->release();
     }
@@ -174,7 +174,6 @@ public:
 
 private:
     Primitive* p_ = nullptr;
-    int unwinding_ = std::uncaught_exceptions();  // exceptions in flight when made
 };
 
 namespace detail {
@@ -278,6 +277,11 @@ public:
     }
 
 private:
+    template <class>
+    friend class LockGuard;
+    friend class Condition;
+    bool releasable() const noexcept { return locked_; }  // release() would not throw
+
     // The fast path: free, and no waiter that is not cancelled (jumping the
     // queue when all waiters are cancelled is Python's optimization).
     bool try_acquire() noexcept {
@@ -403,6 +407,10 @@ protected:
     }
 
 private:
+    template <class>
+    friend class LockGuard;
+    bool releasable() const noexcept { return bound_ < 0 || value_ < bound_; }
+
     const char* name() const noexcept { return bound_ < 0 ? "Semaphore" : "BoundedSemaphore"; }
 
     // Python's _wake_up_next: wakes the first waiter not done, reserving a
@@ -516,6 +524,10 @@ public:
     }
 
 private:
+    template <class>
+    friend class LockGuard;
+    bool releasable() const noexcept { return lock_->releasable(); }
+
     // Releases the lock and waits for a notification (Python's `await fut`
     // in wait()). Sets `released` once the lock is released: a failure
     // before that (another loop's waiters) leaves the lock held.
