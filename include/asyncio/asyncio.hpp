@@ -1,6 +1,7 @@
 // asyncio/asyncio.hpp - everything: `#include <asyncio/asyncio.hpp>`.
 #pragma once
 
+#include <asyncio/base_events.hpp>
 #include <asyncio/events.hpp>
 #include <asyncio/exceptions.hpp>
 #include <asyncio/executors.hpp>
@@ -14,6 +15,7 @@
 #include <asyncio/streams.hpp>
 #include <asyncio/taskgroups.hpp>
 #include <asyncio/tasks.hpp>
+#include <asyncio/threads.hpp>
 #include <asyncio/threadsafe.hpp>
 #include <asyncio/timeouts.hpp>
 #include <asyncio/transports.hpp>
