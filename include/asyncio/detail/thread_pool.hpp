@@ -130,25 +130,32 @@ public:
     /// thread can be started while none runs (the item is then discarded).
     void submit(WorkItem item) {
         State& s = *s_;
-        std::lock_guard lock(s.mutex);
-        if (s.shut_down) throw std::runtime_error("cannot schedule new futures after shutdown");
-        // Python's _adjust_thread_count: a new thread unless an idle one is there for this item.
-        if (s.queued + 1 > s.waiting && s.threads.size() < s.max_workers) {
-            try {
-                s.threads.emplace_back(&State::worker, s_);
-            } catch (...) {
-                if (s.threads.empty()) throw;  // nobody would ever run it
+        bool notify = false;
+        {
+            std::lock_guard lock(s.mutex);
+            if (s.shut_down) throw std::runtime_error("cannot schedule new futures after shutdown");
+            // Python's _adjust_thread_count: a new thread unless an idle one is there for this item.
+            if (s.queued + 1 > s.waiting && s.threads.size() < s.max_workers) {
+                try {
+                    s.threads.emplace_back(&State::worker, s_);
+                } catch (...) {
+                    if (s.threads.empty()) throw;  // nobody would ever run it
+                }
             }
+            Work* w = item.release();
+            if (s.tail) {
+                s.tail->next = w;
+            } else {
+                s.head = w;
+            }
+            s.tail = w;
+            ++s.queued;
+            notify = s.waiting > 0;
         }
-        Work* w = item.release();
-        if (s.tail) {
-            s.tail->next = w;
-        } else {
-            s.head = w;
-        }
-        s.tail = w;
-        ++s.queued;
-        if (s.waiting > 0) s.wake.notify_one();
+        // After unlocking: a worker woken while the mutex is still held would only block on
+        // it again (3.7 context switches per to_thread round trip instead of 2, bench W10).
+        // The state outlives this call: the pool holds it.
+        if (notify) s.wake.notify_one();
     }
 
     /// Refuses new work from now on. With `cancel_pending`, the work not started yet is
