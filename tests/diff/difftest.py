@@ -9,6 +9,8 @@ Usage:
 
   --seed/--count   generate COUNT scripts with gen.py's SEED (default 1 / 500)
   --family locks   generate `locks` scripts (gen_locks.py) instead of queue scripts
+  --family toolbox generate `toolbox` scripts (gen_toolbox.py: TaskGroup, timeout, wait,
+                   as_completed, shield)
   --file           run the scripts of this file instead of generating them
   --keep DIR       write the scripts and both outputs into DIR
   --exclude OP     triage only: generate scripts without operation OP ("waitget 0"
@@ -38,6 +40,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import gen  # noqa: E402
 import gen_locks  # noqa: E402
+import gen_toolbox  # noqa: E402
 
 SKIP = 77
 RUNNER_TIMEOUT = 300  # seconds per batch; ctest's own timeout is the real bound
@@ -167,6 +170,7 @@ def run_both(py_cmd, cpp_cmd, scripts, workdir, name):
     return py, cpp
 
 
+TOOLBOX_TASK_OPS = ("task", "wait", "ascomp", "shield")
 LOCK_TASK_OPS = ("acquirer", "holder", "stubborn", "waitacq", "waiter", "waitfor", "notifier",
                  "notifyall", "producer", "barrier", "resetter", "aborter")
 
@@ -179,7 +183,7 @@ def candidates(script):
     ids = []
     for line in body:
         words = line.split()
-        if words[0] in gen.TASK_OPS or words[0] in LOCK_TASK_OPS:
+        if words[0] in gen.TASK_OPS or words[0] in LOCK_TASK_OPS or words[0] in TOOLBOX_TASK_OPS:
             ids.append(words[1])
     for tid in ids:
         out.append([head] + [l for l in body if tid not in l.split()[1:]])
@@ -230,8 +234,9 @@ def main():
     ap.add_argument("--count", type=int, default=500)
     ap.add_argument("--max-ops", type=int, default=60)
     ap.add_argument("--file")
-    ap.add_argument("--family", choices=("queue", "locks"), default="queue",
-                    help="the scripts to generate: queue (gen.py) or locks (gen_locks.py)")
+    ap.add_argument("--family", choices=("queue", "locks", "toolbox"), default="queue",
+                    help="the scripts to generate: queue (gen.py), locks (gen_locks.py) "
+                         "or toolbox (gen_toolbox.py)")
     ap.add_argument("--keep")
     ap.add_argument("--minimize", action="store_true")
     ap.add_argument("--max-reports", type=int, default=3)
@@ -260,6 +265,9 @@ def main():
         if a.family == "locks":
             scripts = gen_locks.generate(a.seed, a.count, a.max_ops)
             label = f"locks seed {a.seed}"
+        elif a.family == "toolbox":
+            scripts = gen_toolbox.generate(a.seed, a.count, min(a.max_ops, gen_toolbox.MAX_OPS))
+            label = f"toolbox seed {a.seed}"
         else:
             scripts = gen.generate(a.seed, a.count, a.max_ops, exclude=a.exclude)
             label = f"seed {a.seed}" + "".join(f", without {x!r}" for x in a.exclude)

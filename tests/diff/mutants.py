@@ -456,6 +456,46 @@ def m_locks_barrier_reset_breaks():
     _locks.Barrier.reset = reset
 
 
+# ---- toolbox mutants: break TaskGroup / timeouts / wait / shield --------------------
+# selftest.py runs every mutant whose name starts with "toolbox_" on `toolbox` scripts.
+from asyncio import taskgroups as _taskgroups  # noqa: E402
+from asyncio import timeouts as _timeouts  # noqa: E402
+
+
+def m_toolbox_group_no_abort():
+    """TaskGroup: a failing child does not cancel its siblings and the parent."""
+    _taskgroups.TaskGroup._abort = lambda self: None
+
+
+def m_toolbox_timeout_no_convert():
+    """timeout: the expired block's CancelledError is not turned into TimeoutError."""
+    orig = _timeouts.Timeout.__aexit__
+
+    async def __aexit__(self, exc_type, exc_val, exc_tb):
+        if self._state is _timeouts._State.EXPIRING:
+            self._state = _timeouts._State.EXPIRED
+            self._task.uncancel()
+            return None
+        return await orig(self, exc_type, exc_val, exc_tb)
+    _timeouts.Timeout.__aexit__ = __aexit__
+
+
+def m_toolbox_shield_passes_cancel():
+    """shield: cancelling the awaiting task cancels the inner task too."""
+    async def shield(arg):
+        return await asyncio.ensure_future(arg)
+    asyncio.shield = shield
+
+
+def m_toolbox_wait_first_is_all():
+    """wait: FIRST_COMPLETED waits for every task."""
+    orig = asyncio.wait
+
+    async def wait(fs, *, timeout=None, return_when=asyncio.ALL_COMPLETED):
+        return await orig(fs, timeout=timeout, return_when=asyncio.ALL_COMPLETED)
+    asyncio.wait = wait
+
+
 MUTANTS = {name[2:]: f for name, f in sorted(globals().items()) if name.startswith("m_")}
 
 

@@ -442,6 +442,7 @@ void run_on(long maxsize, const Lines& lines, Trace& trace) {
 }  // namespace
 
 #include "runner_locks.hpp"  // the `locks` scripts (README.md, "Lock scripts")
+#include "runner_toolbox.hpp"  // the `toolbox` scripts (README.md, "Toolbox scripts")
 
 namespace {
 
@@ -451,6 +452,10 @@ Trace run_script(const Lines& lines) {
         auto head = words_of(lines[0]);
         if (!head.empty() && head[0] == "locks") {
             run_locks(lines, trace);
+            return trace;
+        }
+        if (!head.empty() && head[0] == "toolbox") {
+            run_toolbox(lines, trace);
             return trace;
         }
         if (head.size() != 3 || head[0] != "queue") throw ScriptError("bad header '" + lines[0] + "'");

@@ -275,6 +275,9 @@ def run_script(lines):
     if lines and lines[0].split()[:1] == ["locks"]:
         import runner_locks   # the `locks` scripts (README.md, "Lock scripts")
         return runner_locks.run_script(lines)
+    if lines and lines[0].split()[:1] == ["toolbox"]:
+        import runner_toolbox   # the `toolbox` scripts (README.md, "Toolbox scripts")
+        return runner_toolbox.run_script(lines)
     r = Run(lines)
     try:
         asyncio.run(r.main())

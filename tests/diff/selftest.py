@@ -18,6 +18,7 @@ sys.path.insert(0, HERE)
 import difftest  # noqa: E402
 import gen  # noqa: E402
 import gen_locks  # noqa: E402
+import gen_toolbox  # noqa: E402
 
 
 def main():
@@ -64,7 +65,17 @@ def main():
         # 2. Every mutant makes some trace differ (difftest's own comparison): the
         #    queue mutants on queue scripts, the "locks_" ones on `locks` scripts.
         families = {}
-        for family, make in (("queue", gen.generate), ("locks", gen_locks.generate)):
+        p = subprocess.run([sys.executable, os.path.join(HERE, "difftest.py"),
+                            "--runner", wrapper, "--python", py, "--family", "toolbox",
+                            "--seed", str(a.seed), "--count", str(a.count),
+                            "--max-reports", "0"],
+                           capture_output=True, text=True)
+        ok = p.returncode == 0
+        failures += not ok
+        print(f"{'ok  ' if ok else 'FAIL'} unbroken runner.py, toolbox scripts: exit "
+              f"{p.returncode} (want 0): {p.stdout.strip()[-300:]}", flush=True)
+        for family, make in (("queue", gen.generate), ("locks", gen_locks.generate),
+                             ("toolbox", gen_toolbox.generate)):
             scripts = make(a.seed, a.count)
             path = os.path.join(tmp, f"{family}.txt")
             ref, ref_crashes, _ = difftest.run_runner(
@@ -74,7 +85,8 @@ def main():
                 return 1
             families[family] = (scripts, path, ref)
         for m in mutants:
-            scripts, path, ref = families["locks" if m.startswith("locks_") else "queue"]
+            scripts, path, ref = families[m.split("_", 1)[0] if m.startswith(("locks_", "toolbox_"))
+                                          else "queue"]
             got, crashes, _ = difftest.run_runner(
                 [py, os.path.join(HERE, "mutants.py"), m], scripts, path)
             bad = [n for n in range(len(scripts)) if difftest.differs(ref[n], got.get(n))]
