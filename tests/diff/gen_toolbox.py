@@ -48,7 +48,10 @@ class Gen:
             end = "x" if self.rng.random() < 0.2 else "ok"
             return f"[ {self.rng.choice((0, 0, 1, 2, 3))} {end} {kids} ]".replace("  ", " ")
         if r < 0.9:
-            at = "@ " if self.rng.random() < 0.3 else ""
+            r = self.rng.random()
+            if r < 0.3:
+                return f"{{ ~ {self.rng.choice((0, 1, 2, 3))} {self.work(depth + 1)} }}"
+            at = "@ " if r < 0.5 else ""
             return f"{{ {at}{self.rng.choice((0, 1000))} {self.work(depth + 1)} }}"
         return f"< {self.work(depth + 1)} >"
 

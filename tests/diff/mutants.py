@@ -496,6 +496,19 @@ def m_toolbox_wait_first_is_all():
     asyncio.wait = wait
 
 
+def m_toolbox_reschedule_ignored():
+    """timeout: reschedule() moves the deadline without arming it."""
+    def reschedule(self, when):
+        self._when = when
+    _timeouts.Timeout.reschedule = reschedule
+
+
+def m_toolbox_group_no_uncancel():
+    """TaskGroup: the group's own cancellation of the parent is never taken back."""
+    _taskgroups.TaskGroup._parent_cancel_requested = property(lambda self: False,
+                                                              lambda self, v: None)
+
+
 MUTANTS = {name[2:]: f for name, f in sorted(globals().items()) if name.startswith("m_")}
 
 

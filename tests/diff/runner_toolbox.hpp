@@ -43,7 +43,7 @@ struct Work {
     enum Kind { leaf, group, timeout, shield } kind = leaf;
     int k = 0;              // leaf: sleeps; group: body sleeps; timeout: delay
     std::string v;          // leaf: value, "x" or "c"; group: "ok" or "x"
-    bool at = false;        // timeout_at rather than timeout
+    std::string at;         // timeout: "@" timeout_at, "~" rescheduled by a helper, "" timeout
     std::vector<Work> kids; // group: children; timeout, shield: the one inner work
 };
 
@@ -63,8 +63,8 @@ Work parse_work(const std::vector<std::string>& w, std::size_t& i) {
     }
     if (w[i] == "{") {
         n.kind = Work::timeout;
-        n.at = i + 1 < w.size() && w[i + 1] == "@";
-        std::size_t j = n.at ? i + 2 : i + 1;
+        if (i + 1 < w.size() && (w[i + 1] == "@" || w[i + 1] == "~")) n.at = w[i + 1];
+        std::size_t j = n.at.empty() ? i + 1 : i + 2;
         if (j >= w.size()) throw ScriptError("bad timeout");
         n.k = int_arg(w[j]);
         i = j + 1;
@@ -269,7 +269,13 @@ private:
             rec(path + " body done");
             if (n.v == "x") throw asyncio::ValueError("boom");
         };
-        co_await asyncio::task_group(std::move(body));
+        try {
+            co_await asyncio::task_group(std::move(body));
+        } catch (...) {
+            rec(path + " left cancelling=" + std::to_string(asyncio::current_task().cancelling()));
+            throw;
+        }
+        rec(path + " left cancelling=" + std::to_string(asyncio::current_task().cancelling()));
         int sum = 0;
         for (auto& t : kids) {
             if (t.cancelled()) continue;
@@ -283,20 +289,43 @@ private:
 
     asyncio::Task<int> timed(const Work& n, std::string path) {
         const double d = n.k;
-        asyncio::Timeout cm = n.at ? asyncio::timeout_at(asyncio::get_running_loop().time() + d)
-                                   : asyncio::timeout(d);
-        std::function<asyncio::Task<int>()> body = [this, &n, &path]() -> asyncio::Task<int> {
+        asyncio::EventLoop& loop = asyncio::get_running_loop();
+        asyncio::Timeout cm = n.at == "@"   ? asyncio::timeout_at(loop.time() + d)
+                              : n.at == "~" ? asyncio::timeout(std::nullopt)
+                                            : asyncio::timeout(d);
+        auto inside = std::make_shared<bool>(false);
+        std::function<asyncio::Task<int>()> body = [this, &n, &path, &cm, inside]() -> asyncio::Task<int> {
+            if (n.at == "~") {
+                *inside = true;
+                helpers_.push_back(asyncio::create_task(resched(&cm, n.k, path, inside)));
+            }
             co_return co_await work(n.kids[0], path + ".t");
         };
         int r = 0;
         try {
             r = co_await cm.run(std::move(body));
         } catch (...) {
-            rec(path + " expired " + fmt(cm.expired()));
+            *inside = false;
+            rec(path + " expired " + fmt(cm.expired()) + " cancelling=" +
+                std::to_string(asyncio::current_task().cancelling()));
             throw;
         }
-        rec(path + " expired " + fmt(cm.expired()));
+        *inside = false;
+        rec(path + " expired " + fmt(cm.expired()) + " cancelling=" +
+                std::to_string(asyncio::current_task().cancelling()));
         co_return r;
+    }
+
+    /// `{ ~ K W }`'s helper: after K sleep(0)s, reschedules the block's timeout to now if
+    /// the block still runs (`inside`; `cm` is only touched then, while it exists).
+    asyncio::Task<void> resched(asyncio::Timeout* cm, int k, std::string path, std::shared_ptr<bool> inside) {
+        ++live_;
+        for (int i = 0; i < k; ++i) co_await asyncio::sleep(0);
+        if (*inside) {
+            cm->reschedule(asyncio::get_running_loop().time());
+            rec(path + " rescheduled");
+        }
+        --live_;
     }
 
     // ---- top-level tasks --------------------------------------------------
@@ -375,6 +404,7 @@ private:
     Trace& trace_;
     std::vector<std::pair<std::string, asyncio::Task<int>>> tasks_;  // in creation order
     std::vector<std::shared_ptr<Work>> nodes_;                      // the trees the tasks run
+    std::vector<asyncio::Task<void>> helpers_;                      // resched tasks
     int live_ = 0;
 };
 

@@ -63,6 +63,8 @@ def exc_name(e):
 #              sum of the children's results
 # { D W }      async with asyncio.timeout(D): W     (D: 0 or 1000)
 # { @ D W }    async with asyncio.timeout_at(loop.time() + D): W
+# { ~ K W }    async with asyncio.timeout(None): W, and a helper task that reschedules
+#              the timeout to loop.time() after K sleep(0)s if the block still runs
 # < W >        await asyncio.shield(W as a task)
 def parse(words, i):
     if i >= len(words):
@@ -80,7 +82,7 @@ def parse(words, i):
             raise ScriptError("unclosed group")
         return node, i + 1
     if w == "{":
-        at = i + 1 < len(words) and words[i + 1] == "@"
+        at = words[i + 1] if i + 1 < len(words) and words[i + 1] in ("@", "~") else ""
         j = i + 2 if at else i + 1
         if j >= len(words):
             raise ScriptError("bad timeout")
@@ -108,6 +110,7 @@ class ToolboxRun:
         self.trace = []
         self.tasks = {}
         self.order = {}
+        self.helpers = []
         self.live = 0   # work nodes running (a shielded one may outlive its task)
 
     def rec(self, line):
@@ -147,26 +150,54 @@ class ToolboxRun:
         if kind == "group":
             _, b, end, children = node
             kids = []
-            async with OrderedTaskGroup() as tg:
-                for n, child in enumerate(children):
-                    kids.append(tg.create_task(self.work(child, f"{path}.{n}")))
-                for _ in range(b):
-                    await asyncio.sleep(0)
-                self.rec(f"{path} body done")
-                if end == "x":
-                    raise ValueError("boom")
+            try:
+                async with OrderedTaskGroup() as tg:
+                    for n, child in enumerate(children):
+                        kids.append(tg.create_task(self.work(child, f"{path}.{n}")))
+                    for _ in range(b):
+                        await asyncio.sleep(0)
+                    self.rec(f"{path} body done")
+                    if end == "x":
+                        raise ValueError("boom")
+            finally:
+                self.rec(f"{path} left cancelling={asyncio.current_task().cancelling()}")
             return sum(t.result() for t in kids if not t.cancelled() and t.exception() is None)
         if kind == "timeout":
             _, at, d, inner = node
-            cm = asyncio.timeout_at(asyncio.get_running_loop().time() + d) if at else asyncio.timeout(d)
+            loop = asyncio.get_running_loop()
+            if at == "@":
+                cm = asyncio.timeout_at(loop.time() + d)
+            elif at == "~":
+                cm = asyncio.timeout(None)
+            else:
+                cm = asyncio.timeout(d)
+            inside = [False]
             try:
                 async with cm:
+                    if at == "~":
+                        inside[0] = True
+                        self.helpers.append(asyncio.create_task(self.resched(cm, d, path, inside)))
                     r = await self.work(inner, path + ".t")
             finally:
-                self.rec(f"{path} expired {cm.expired()}")
+                inside[0] = False
+                self.rec(f"{path} expired {cm.expired()} "
+                         f"cancelling={asyncio.current_task().cancelling()}")
             return r
         inner = node[1]
         return await asyncio.shield(self.work(inner, path + ".s"))
+
+    async def resched(self, cm, k, path, inside):
+        """`{ ~ K W }`: after K sleep(0)s, reschedule the block's timeout to now (it
+        expires through call_soon), if the block is still running."""
+        self.live += 1
+        try:
+            for _ in range(k):
+                await asyncio.sleep(0)
+            if inside[0]:
+                cm.reschedule(asyncio.get_running_loop().time())
+                self.rec(f"{path} rescheduled")
+        finally:
+            self.live -= 1
 
     async def top(self, tid, coro):
         self.rec(f"{tid} start")
