@@ -4,6 +4,7 @@
 // address resolution they share.
 #pragma once
 
+#include <asyncio/base_events.hpp>
 #include <asyncio/detail/selector_transport.hpp>
 #include <asyncio/detail/server.hpp>
 #include <asyncio/events.hpp>
@@ -13,7 +14,7 @@
 #include <asyncio/tasks.hpp>
 
 #include <arpa/inet.h>
-#include <netdb.h>
+#include <netdb.h>  // AI_PASSIVE
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -39,39 +40,37 @@ using factory_protocol_t = typename std::invoke_result_t<Factory&>::element_type
 
 /// The addresses of (host, port) for stream sockets. A numeric host is used
 /// as it is (no resolver, as Python); an empty host with `passive` means
-/// every interface (0.0.0.0 and ::). A name goes through getaddrinfo(3).
-///
-/// Limit: a name is resolved by a blocking getaddrinfo call on the loop's
-/// thread (instant for "localhost" and /etc/hosts); loop.getaddrinfo (the
-/// executor) is to take over once it exists.
-inline std::vector<SocketAddress> resolve_stream(const std::string& host, std::uint16_t port, bool passive) {
+/// every interface (0.0.0.0 and ::). A name goes through loop.getaddrinfo
+/// (getaddrinfo(3) in the default executor, as Python); its errors are
+/// asyncio::gaierror.
+inline Task<std::vector<SocketAddress>> resolve_stream(EventLoop& loop, std::string host, std::uint16_t port, bool passive) {
+    // No braced lists of aggregates in this coroutine: g++ 12 (docs/GCC12.md).
+    std::vector<SocketAddress> out;
+    in6_addr buf{};
     if (host.empty()) {
         if (!passive) throw std::invalid_argument("create_connection: the host is empty");
-        return {SocketAddress{AF_INET, "0.0.0.0", port}, SocketAddress{AF_INET6, "::", port}};
+        out.emplace_back().family = AF_INET;
+        out.back().host = "0.0.0.0";
+        out.emplace_back().family = AF_INET6;
+        out.back().host = "::";
+    } else if (::inet_pton(AF_INET, host.c_str(), &buf) == 1) {
+        out.emplace_back().family = AF_INET;
+        out.back().host = host;
+    } else if (::inet_pton(AF_INET6, host.c_str(), &buf) == 1) {
+        out.emplace_back().family = AF_INET6;
+        out.back().host = host;
     }
-    in6_addr buf{};
-    if (::inet_pton(AF_INET, host.c_str(), &buf) == 1) return {SocketAddress{AF_INET, host, port}};
-    if (::inet_pton(AF_INET6, host.c_str(), &buf) == 1) return {SocketAddress{AF_INET6, host, port}};
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = passive ? AI_PASSIVE : 0;
-    addrinfo* res = nullptr;
-    const std::string service = std::to_string(port);
-    if (const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &res); rc != 0) {
-        // Python's socket.gaierror: [Errno -2] Name or service not known
-        throw std::system_error(std::error_code(rc == EAI_SYSTEM ? errno : ENOENT, std::system_category()),
-                                "getaddrinfo(" + host + "): " + ::gai_strerror(rc));
+    if (!out.empty()) {
+        for (SocketAddress& a : out) a.port = port;
+        co_return out;
     }
-    std::vector<SocketAddress> out;
-    for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-        if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
-        SocketAddress a = from_native(ai->ai_addr, ai->ai_addrlen);
-        if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(std::move(a));
+    std::vector<AddrInfo> infos = co_await loop.getaddrinfo(host, port, AF_UNSPEC, SOCK_STREAM, 0, passive ? AI_PASSIVE : 0);
+    for (AddrInfo& ai : infos) {
+        if (ai.family != AF_INET && ai.family != AF_INET6) continue;
+        if (std::find(out.begin(), out.end(), ai.address) == out.end()) out.push_back(std::move(ai.address));
     }
-    ::freeaddrinfo(res);
     if (out.empty()) throw std::system_error(std::make_error_code(std::errc::address_not_available), "getaddrinfo(" + host + "): no address");
-    return out;
+    co_return out;
 }
 
 /// Connects a new socket to one of `addrs`, in order (Python's
@@ -130,7 +129,7 @@ Task<std::pair<Transport*, factory_protocol_t<Factory>*>> start_transport(EventL
 template <class Factory>
 Task<std::pair<Transport*, factory_protocol_t<Factory>*>> create_connection(EventLoop& loop, Factory factory, std::string host,
                                                                              std::uint16_t port) {
-    std::vector<SocketAddress> addrs = resolve_stream(host, port, false);
+    std::vector<SocketAddress> addrs = co_await resolve_stream(loop, host, port, false);
     Socket sock = co_await connect_any(loop, std::move(addrs), SOCK_STREAM);
     co_return co_await start_transport(loop, std::move(sock), std::move(factory));
 }
@@ -138,7 +137,9 @@ Task<std::pair<Transport*, factory_protocol_t<Factory>*>> create_connection(Even
 /// Python's loop.create_unix_connection(protocol_factory, path).
 template <class Factory>
 Task<std::pair<Transport*, factory_protocol_t<Factory>*>> create_unix_connection(EventLoop& loop, Factory factory, std::string path) {
-    std::vector<SocketAddress> addrs{SocketAddress{AF_UNIX, path, 0}};
+    std::vector<SocketAddress> addrs(1);  // no braced aggregates in a coroutine: g++ 12
+    addrs[0].family = AF_UNIX;
+    addrs[0].host = std::move(path);
     Socket sock = co_await connect_any(loop, std::move(addrs), SOCK_STREAM);
     co_return co_await start_transport(loop, std::move(sock), std::move(factory));
 }
@@ -169,7 +170,8 @@ template <class Factory>
 Task<Server> create_server(EventLoop& loop, Factory factory, std::string host, std::uint16_t port, int backlog = 100) {
     ProtocolFactory erased = erase_factory(std::move(factory));
     std::vector<Socket> socks;
-    for (const SocketAddress& addr : resolve_stream(host, port, true)) {
+    const std::vector<SocketAddress> addrs = co_await resolve_stream(loop, host, port, true);
+    for (const SocketAddress& addr : addrs) {
         Socket s = [&] {
             try {
                 return Socket(addr.family, SOCK_STREAM);
@@ -203,7 +205,10 @@ Task<Server> create_unix_server(EventLoop& loop, Factory factory, std::string pa
         if (::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());
     }
     Socket s(AF_UNIX, SOCK_STREAM);
-    s.bind(SocketAddress{AF_UNIX, path, 0});
+    SocketAddress address;
+    address.family = AF_UNIX;
+    address.host = path;
+    s.bind(address);
     ino_t inode = 0;
     if (struct stat st {}; !path.empty() && path.front() != '\0' && ::stat(path.c_str(), &st) == 0) inode = st.st_ino;
     std::vector<Socket> socks;
