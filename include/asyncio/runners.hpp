@@ -24,11 +24,7 @@ namespace detail {
 /// A done-callback per task counts them down and stops the loop after the
 /// last one, so run() needs neither gather() nor a coroutine of its own.
 inline void cancel_all_tasks(EventLoop& loop) {
-    std::vector<PromiseBase*> tasks;
-    LoopAccess::resources(loop).for_each([&](ListNode* n) {
-        auto* r = static_cast<LoopResource*>(n);
-        if (r->on_close == PromiseBase::link_on_close()) tasks.push_back(PromiseBase::from_link(r));
-    });
+    const std::vector<PromiseBase*> tasks = pending_tasks(loop);
     if (tasks.empty()) return;
     struct Countdown : DoneCallback {
         PromiseBase* p = nullptr;

@@ -239,6 +239,21 @@ private:
     detail::PromiseBase* p_ = nullptr;
 };
 
+namespace detail {
+
+/// The tasks of `loop` that are not done, in the order they were scheduled:
+/// the loop's resources that are tasks.
+inline std::vector<PromiseBase*> pending_tasks(const EventLoop& loop) {
+    std::vector<PromiseBase*> out;
+    LoopAccess::resources(loop).for_each([&](ListNode* n) {
+        auto* r = static_cast<LoopResource*>(n);
+        if (r->on_close == PromiseBase::link_on_close()) out.push_back(PromiseBase::from_link(r));
+    });
+    return out;
+}
+
+}  // namespace detail
+
 /// Python's asyncio.current_task(): the task whose step runs on this thread,
 /// or an empty TaskRef.
 inline TaskRef current_task() noexcept { return TaskRef(detail::current_task); }
@@ -246,12 +261,8 @@ inline TaskRef current_task() noexcept { return TaskRef(detail::current_task); }
 /// Python's asyncio.all_tasks(): the tasks of the running loop that are not
 /// done, in the order they were scheduled. Throws when no loop runs.
 inline std::vector<TaskRef> all_tasks() {
-    EventLoop& loop = get_running_loop();
     std::vector<TaskRef> out;
-    detail::LoopAccess::resources(loop).for_each([&](detail::ListNode* n) {
-        auto* r = static_cast<detail::LoopResource*>(n);
-        if (r->on_close == detail::PromiseBase::link_on_close()) out.emplace_back(detail::PromiseBase::from_link(r));
-    });
+    for (detail::PromiseBase* p : detail::pending_tasks(get_running_loop())) out.emplace_back(p);
     return out;
 }
 
