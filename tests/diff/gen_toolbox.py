@@ -45,7 +45,10 @@ class Gen:
             return self.leaf()
         if r < 0.7:
             kids = " ".join(self.work(depth + 1) for _ in range(self.rng.randint(0, 3)))
-            end = "x" if self.rng.random() < 0.2 else "ok"
+            if self.rng.random() < 0.2:   # children created after the body's sleeps
+                kids += " | " + " ".join(self.work(depth + 1) for _ in range(self.rng.randint(1, 2)))
+            r = self.rng.random()
+            end = "x" if r < 0.2 else "c" if r < 0.35 else "ok"
             return f"[ {self.rng.choice((0, 0, 1, 2, 3))} {end} {kids} ]".replace("  ", " ")
         if r < 0.9:
             r = self.rng.random()

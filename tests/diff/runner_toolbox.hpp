@@ -42,21 +42,30 @@ std::string toolbox_exc_name(std::exception_ptr e) {
 struct Work {
     enum Kind { leaf, group, timeout, shield } kind = leaf;
     int k = 0;              // leaf: sleeps; group: body sleeps; timeout: delay
-    std::string v;          // leaf: value, "x" or "c"; group: "ok" or "x"
+    std::string v;          // leaf: value, "x" or "c"; group: "ok", "x" or "c"
     std::string at;         // timeout: "@" timeout_at, "~" rescheduled by a helper, "" timeout
     std::vector<Work> kids; // group: children; timeout, shield: the one inner work
+    std::vector<Work> late; // group: the children created after the body's sleeps
 };
 
 Work parse_work(const std::vector<std::string>& w, std::size_t& i) {
     if (i >= w.size()) throw ScriptError("work expected");
     Work n;
     if (w[i] == "[") {
-        if (i + 2 >= w.size() || (w[i + 2] != "ok" && w[i + 2] != "x")) throw ScriptError("bad group");
+        if (i + 2 >= w.size() || (w[i + 2] != "ok" && w[i + 2] != "x" && w[i + 2] != "c")) throw ScriptError("bad group");
         n.kind = Work::group;
         n.k = int_arg(w[i + 1]);
         n.v = w[i + 2];
         i += 3;
-        while (i < w.size() && w[i] != "]") n.kids.push_back(parse_work(w, i));
+        std::vector<Work>* kids = &n.kids;
+        while (i < w.size() && w[i] != "]") {
+            if (w[i] == "|" && kids == &n.kids) {
+                kids = &n.late;
+                ++i;
+                continue;
+            }
+            kids->push_back(parse_work(w, i));
+        }
         if (i >= w.size()) throw ScriptError("unclosed group");
         ++i;
         return n;
@@ -265,7 +274,18 @@ private:
                 auto t = tg.create_task(work(n.kids[i], path + "." + std::to_string(i)));
                 kids.push_back(std::move(t));
             }
-            for (int i = 0; i < n.k; ++i) co_await asyncio::sleep(0);
+            bool caught = false;
+            try {
+                for (int i = 0; i < n.k; ++i) co_await asyncio::sleep(0);
+            } catch (const asyncio::CancelledError&) {
+                if (n.v != "c") throw;
+                caught = true;
+            }
+            if (caught) rec(path + " body caught CancelledError");
+            for (std::size_t i = 0; i < n.late.size(); ++i) {
+                auto t = tg.create_task(work(n.late[i], path + "." + std::to_string(n.kids.size() + i)));
+                kids.push_back(std::move(t));
+            }
             rec(path + " body done");
             if (n.v == "x") throw asyncio::ValueError("boom");
         };

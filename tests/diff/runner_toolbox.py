@@ -58,7 +58,9 @@ def exc_name(e):
 # ---- work: the tree of one token list -------------------------------------
 # K:V          K sleep(0)s, then return V (an int) or raise ValueError (V = x), or,
 #              V = c, return K and catch one CancelledError (then one sleep(0), return -1)
-# [ B E W... ] a TaskGroup: the body creates a task per W, sleeps B times, then
+# [ B E W... | W2... ] a TaskGroup: the body creates a task per W, sleeps B times,
+#              creates a task per W2 (RuntimeError if the group is shutting down by then),
+#              E = c: the body swallows one CancelledError during its sleeps,
 #              returns (E = ok) or raises ValueError (E = x); the work's value is the
 #              sum of the children's results
 # { D W }      async with asyncio.timeout(D): W     (D: 0 or 1000)
@@ -71,13 +73,18 @@ def parse(words, i):
         raise ScriptError("work expected")
     w = words[i]
     if w == "[":
-        if i + 2 >= len(words) or words[i + 2] not in ("ok", "x"):
+        if i + 2 >= len(words) or words[i + 2] not in ("ok", "x", "c"):
             raise ScriptError("bad group")
-        node = ("group", int_arg(words[i + 1]), words[i + 2], [])
+        node = ("group", int_arg(words[i + 1]), words[i + 2], [], [])
         i += 3
+        kids = node[3]
         while i < len(words) and words[i] != "]":
+            if words[i] == "|" and kids is node[3]:
+                kids = node[4]
+                i += 1
+                continue
             child, i = parse(words, i)
-            node[3].append(child)
+            kids.append(child)
         if i >= len(words):
             raise ScriptError("unclosed group")
         return node, i + 1
@@ -148,14 +155,24 @@ class ToolboxRun:
                 raise ValueError("boom")
             return int(v)
         if kind == "group":
-            _, b, end, children = node
+            _, b, end, children, late = node
             kids = []
             try:
                 async with OrderedTaskGroup() as tg:
                     for n, child in enumerate(children):
                         kids.append(tg.create_task(self.work(child, f"{path}.{n}")))
-                    for _ in range(b):
-                        await asyncio.sleep(0)
+                    caught = False
+                    try:
+                        for _ in range(b):
+                            await asyncio.sleep(0)
+                    except asyncio.CancelledError:
+                        if end != "c":
+                            raise
+                        caught = True
+                    if caught:
+                        self.rec(f"{path} body caught CancelledError")
+                    for n, child in enumerate(late, len(children)):
+                        kids.append(tg.create_task(self.work(child, f"{path}.{n}")))
                     self.rec(f"{path} body done")
                     if end == "x":
                         raise ValueError("boom")
