@@ -37,7 +37,8 @@ public:
     const char* what() const noexcept { return "KeyboardInterrupt"; }
 };
 
-/// Python's TimeoutError, raised by `wait_for` when the deadline passes.
+/// Python's TimeoutError, raised when a deadline passes: by `wait_for`,
+/// `timeout` / `timeout_at` / `Timeout::run` and `as_completed`.
 class TimeoutError : public std::runtime_error {
 public:
     TimeoutError() : std::runtime_error("timed out") {}

@@ -223,8 +223,8 @@ public:
     std::ptrdiff_t maxsize() const noexcept { return maxsize_; }
     std::size_t qsize() const noexcept { return items_.size(); }
     bool empty() const noexcept { return items_.size() == 0; }
-    /// True if maxsize > 0 and the queue holds maxsize items (or more, if
-    /// maxsize was lowered... it cannot be: maxsize is fixed).
+    /// True if maxsize > 0 and the queue holds maxsize items (maxsize is
+    /// fixed at construction).
     bool full() const noexcept {
         return maxsize_ > 0 && items_.size() >= static_cast<std::size_t>(maxsize_);
     }

@@ -1,5 +1,6 @@
 // asyncio/tasks.hpp - coroutines and tasks (Python's asyncio.tasks): Task,
-// create_task, current_task, all_tasks, sleep, gather. The machinery is in
+// create_task, current_task, all_tasks, sleep, gather, and (from
+// detail/task_waits.hpp) wait, as_completed, shield. The machinery is in
 // detail/: promise.hpp (a task's state and its step), await.hpp (the awaiter
 // protocol), task_awaiters.hpp, sleep.hpp, gather.hpp.
 #pragma once
