@@ -88,7 +88,9 @@ public:
 /// Python's `asyncio.create_task(f())`. A Task is a cheap handle with shared
 /// ownership: copies refer to the same coroutine, and the loop keeps a
 /// scheduled task alive until it is done, so dropping every handle neither
-/// cancels nor leaks it.
+/// cancels nor leaks it. Limit: a task whose result (or a local kept to its
+/// end) holds a handle of itself keeps itself alive (a reference cycle; no
+/// garbage collector breaks it, as Python's would).
 ///
 /// Ordering: a task's steps run from its loop's ready queue; the tasks and
 /// done-callbacks waiting for a task are woken through the ready queue when
