@@ -1,0 +1,3 @@
+module asyncio_bench_threads_go
+
+go 1.19
