@@ -4,14 +4,32 @@
 # include/asyncio/ and include/asyncio/detail/. Each unit includes only its header, twice (so a
 # missing include or a missing include guard fails to compile), with the project's warnings.
 # Built as part of the tests build: a header that does not compile on its own breaks the build.
+# The headers of asyncio::redis (asyncio/redis.hpp, asyncio/detail/redis/*.hpp) need hiredis:
+# they are checked the same way in <target>_redis, against asyncio::redis, when it exists.
 function(asyncio_add_header_check target)
     file(GLOB headers CONFIGURE_DEPENDS
         RELATIVE "${PROJECT_SOURCE_DIR}/include"
         "${PROJECT_SOURCE_DIR}/include/asyncio/*.hpp"
         "${PROJECT_SOURCE_DIR}/include/asyncio/detail/*.hpp")
+    list(REMOVE_ITEM headers "asyncio/redis.hpp")
     if(NOT headers)
         message(FATAL_ERROR "asyncio header check: no header found under ${PROJECT_SOURCE_DIR}/include/asyncio")
     endif()
+    asyncio_header_check_library(${target} asyncio::asyncio ${headers})
+    file(GLOB redis_headers CONFIGURE_DEPENDS
+        RELATIVE "${PROJECT_SOURCE_DIR}/include"
+        "${PROJECT_SOURCE_DIR}/include/asyncio/detail/redis/*.hpp")
+    if(EXISTS "${PROJECT_SOURCE_DIR}/include/asyncio/redis.hpp")
+        list(APPEND redis_headers "asyncio/redis.hpp")
+    endif()
+    if(redis_headers AND TARGET asyncio::redis)
+        asyncio_header_check_library(${target}_redis asyncio::redis ${redis_headers})
+    endif()
+endfunction()
+
+# asyncio_header_check_library(<target> <library> <header>...): the OBJECT library itself.
+function(asyncio_header_check_library target library)
+    set(headers ${ARGN})
     set(sources "")
     foreach(header IN LISTS headers)
         string(REGEX REPLACE "[/.]" "_" stem "${header}")
@@ -22,6 +40,6 @@ function(asyncio_add_header_check target)
         list(APPEND sources "${source}")
     endforeach()
     add_library(${target} OBJECT ${sources})
-    target_link_libraries(${target} PRIVATE asyncio::asyncio)
+    target_link_libraries(${target} PRIVATE ${library})
     asyncio_target_warnings(${target})
 endfunction()
