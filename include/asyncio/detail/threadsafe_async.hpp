@@ -43,57 +43,65 @@ public:
     /// Awaitable: waits until every item put has been marked done.
     [[nodiscard]] JoinAwaiter join() noexcept { return JoinAwaiter(*q_); }
 
-    class GetAwaiter : TaskNode {
+    /// What GetAwaiter and PutAwaiter share; `Kind` says which list the task waits in, when
+    /// it must wait, and how a wake-up it does not use passes on.
+    template <class Kind>
+    class ItemAwaiter : protected TaskNode {
     public:
-        explicit GetAwaiter(CoreT& q) noexcept : TaskNode(&ops, &q.mutex), q_(&q) {}
-        GetAwaiter(GetAwaiter&& o) noexcept : TaskNode(o), q_(o.q_) {}  // before waiting only
+        explicit ItemAwaiter(CoreT& q) noexcept : TaskNode(&ops, &q.mutex), q_(&q) {}
+        ItemAwaiter(const ItemAwaiter& o) noexcept : TaskNode(o), q_(o.q_) {}  // before waiting only
 
         bool await_ready() {
-            lock_ = std::unique_lock(q_->mutex);  // held for await_resume or await_suspend
-            return !q_->empty_locked() || q_->shutdown;
+            lock_ = lock_spinning(q_->mutex);  // held for await_resume or await_suspend
+            return !Kind::must_wait(*q_);
         }
         void await_suspend(std::coroutine_handle<> h, PromiseBase& t) noexcept {
             const std::unique_lock lk = std::move(lock_);
             task = &t;
             state = State::waiting;
-            q_->getters.push_back(this);
+            Kind::list(*q_).push_back(this);
             t.suspend_on(h, this);
-        }
-        T await_resume() {
-            const std::unique_lock lk = std::move(lock_);  // from await_ready or rewait
-            if (q_->empty_locked()) throw QueueShutDown();
-            if (!woken_) return q_->get_locked();
-            try {
-                return q_->get_locked();
-            } catch (...) {  // the item's move threw: it stays, for the next getter
-                q_->pass_on_get_locked();
-                throw;
-            }
         }
         void await_cancelled() {
             // Woken, then cancelled before it ran: pass the wake-up on.
             const std::unique_lock lk = relock();
-            const bool was_woken = state == State::woken;
-            if (linked()) unlink();
-            state = State::idle;
-            if (was_woken) q_->pass_on_get_locked();
+            if (cancelled_after_wake()) Kind::pass_on(*q_);
         }
 
+    protected:
+        /// The hold of the mutex that await_ready or rewait passed on (await_resume takes it).
+        std::unique_lock<std::mutex> take_lock() noexcept { return std::move(lock_); }
+        /// Runs `act` (the get or the put, under the mutex); if it throws after a wake-up,
+        /// the wake-up passes on (the item stays for the next getter; the free slot goes to
+        /// the next putter).
+        template <class Act>
+        decltype(auto) act_woken(Act act) {
+            if (!woken_) return act();
+            try {
+                return act();
+            } catch (...) {
+                Kind::pass_on(*q_);
+                throw;
+            }
+        }
+
+        CoreT* q_;
+
     private:
-        // The mutex, or the hold await_ready kept (a cancellation raised at a co_await
-        // that did not suspend: nothing was taken, nothing to pass on).
+        // The mutex, or the hold await_ready kept (a cancellation raised at a co_await that
+        // did not suspend: nothing was taken, nothing to pass on).
         std::unique_lock<std::mutex> relock() {
             if (lock_.owns_lock()) return std::move(lock_);
-            return std::unique_lock(q_->mutex);
+            return lock_spinning(q_->mutex);
         }
-        // Woken: take the item now, or, if another getter took it first,
-        // wait again at the back (Python's `while self.empty()`).
+        // Woken: act now, or, if another task or thread took the item (the slot) first, wait
+        // again at the back (Python's `while self.empty()` / `while self.full()`).
         static bool rewait(Waiter* w) {
-            auto* self = static_cast<GetAwaiter*>(w);
-            std::unique_lock lk(self->q_->mutex);
-            if (self->q_->empty_locked() && !self->q_->shutdown) {
+            auto* self = static_cast<ItemAwaiter*>(w);
+            std::unique_lock lk = lock_spinning(self->q_->mutex);
+            if (Kind::must_wait(*self->q_)) {
                 self->state = State::waiting;
-                self->q_->getters.push_back(self);
+                Kind::list(*self->q_).push_back(self);
                 return true;
             }
             self->state = State::idle;
@@ -103,88 +111,59 @@ public:
         }
         // The task's loop was closed: a wake-up it had not used yet goes on.
         static void detach(Waiter* w) {
-            auto* self = static_cast<GetAwaiter*>(w);
+            auto* self = static_cast<ItemAwaiter*>(w);
             const std::lock_guard lk(self->q_->mutex);
-            const bool was_woken = self->state == State::woken;
-            if (self->linked()) self->unlink();
+            const bool was_woken = self->cancelled_after_wake();
             self->state = State::gone;
-            if (was_woken) self->q_->pass_on_get_locked();
+            if (was_woken) Kind::pass_on(*self->q_);
         }
         static constexpr WaiterOps ops{&cancel_wait, &rewait, &detach};
 
-        CoreT* q_;
         std::unique_lock<std::mutex> lock_;
         bool woken_ = false;  // it waited and was woken: a failure passes the wake-up on
     };
 
-    class PutAwaiter : TaskNode {
+    struct GetKind {
+        static bool must_wait(const CoreT& q) noexcept { return q.empty_locked() && !q.shutdown; }
+        static IntrusiveList& list(CoreT& q) noexcept { return q.getters; }
+        static void pass_on(CoreT& q) { q.pass_on_get_locked(); }
+    };
+    struct PutKind {
+        static bool must_wait(const CoreT& q) noexcept { return q.full_locked() && !q.shutdown; }
+        static IntrusiveList& list(CoreT& q) noexcept { return q.putters; }
+        static void pass_on(CoreT& q) { q.pass_on_put_locked(); }
+    };
+
+    class GetAwaiter : public ItemAwaiter<GetKind> {
+        using Base = ItemAwaiter<GetKind>;
+
+    public:
+        explicit GetAwaiter(CoreT& q) noexcept : Base(q) {}
+        GetAwaiter(GetAwaiter&& o) noexcept : Base(o) {}  // before waiting only
+
+        T await_resume() {
+            const std::unique_lock lk = this->take_lock();  // from await_ready or rewait
+            if (this->q_->empty_locked()) throw QueueShutDown();
+            return this->act_woken([this]() -> T { return this->q_->get_locked(); });
+        }
+    };
+
+    class PutAwaiter : public ItemAwaiter<PutKind> {
+        using Base = ItemAwaiter<PutKind>;
+
     public:
         PutAwaiter(CoreT& q, T&& item) noexcept(std::is_nothrow_move_constructible_v<T>)
-            : TaskNode(&ops, &q.mutex), q_(&q), item_(std::move(item)) {}
+            : Base(q), item_(std::move(item)) {}
         PutAwaiter(PutAwaiter&& o) noexcept(std::is_nothrow_move_constructible_v<T>)
-            : TaskNode(o), q_(o.q_), item_(std::move(o.item_)) {}
+            : Base(o), item_(std::move(o.item_)) {}
 
-        bool await_ready() {
-            lock_ = std::unique_lock(q_->mutex);
-            return !q_->full_locked() || q_->shutdown;
-        }
-        void await_suspend(std::coroutine_handle<> h, PromiseBase& t) noexcept {
-            const std::unique_lock lk = std::move(lock_);
-            task = &t;
-            state = State::waiting;
-            q_->putters.push_back(this);
-            t.suspend_on(h, this);
-        }
         void await_resume() {
-            const std::unique_lock lk = std::move(lock_);
-            if (q_->shutdown) throw QueueShutDown();
-            if (!woken_) return q_->put_locked(std::move(item_));
-            try {
-                q_->put_locked(std::move(item_));
-            } catch (...) {  // the item's move threw: the free slot goes to the next putter
-                q_->pass_on_put_locked();
-                throw;
-            }
-        }
-        void await_cancelled() {
-            const std::unique_lock lk = relock();
-            const bool was_woken = state == State::woken;
-            if (linked()) unlink();
-            state = State::idle;
-            if (was_woken) q_->pass_on_put_locked();
+            const std::unique_lock lk = this->take_lock();
+            if (this->q_->shutdown) throw QueueShutDown();
+            this->act_woken([this] { this->q_->put_locked(std::move(item_)); });
         }
 
     private:
-        std::unique_lock<std::mutex> relock() {
-            if (lock_.owns_lock()) return std::move(lock_);
-            return std::unique_lock(q_->mutex);
-        }
-        static bool rewait(Waiter* w) {
-            auto* self = static_cast<PutAwaiter*>(w);
-            std::unique_lock lk(self->q_->mutex);
-            if (self->q_->full_locked() && !self->q_->shutdown) {
-                self->state = State::waiting;
-                self->q_->putters.push_back(self);
-                return true;
-            }
-            self->state = State::idle;
-            self->woken_ = true;
-            self->lock_ = std::move(lk);
-            return false;
-        }
-        static void detach(Waiter* w) {
-            auto* self = static_cast<PutAwaiter*>(w);
-            const std::lock_guard lk(self->q_->mutex);
-            const bool was_woken = self->state == State::woken;
-            if (self->linked()) self->unlink();
-            self->state = State::gone;
-            if (was_woken) self->q_->pass_on_put_locked();
-        }
-        static constexpr WaiterOps ops{&cancel_wait, &rewait, &detach};
-
-        CoreT* q_;
-        std::unique_lock<std::mutex> lock_;
-        bool woken_ = false;
         T item_;
     };
 
@@ -194,7 +173,7 @@ public:
         JoinAwaiter(JoinAwaiter&& o) noexcept : TaskNode(o), q_(o.q_) {}
 
         bool await_ready() {
-            lock_ = std::unique_lock(q_->mutex);
+            lock_ = lock_spinning(q_->mutex);
             if (q_->unfinished != 0) return false;
             lock_.unlock();
             return true;
@@ -211,15 +190,14 @@ public:
         void await_resume() const noexcept {}
         void await_cancelled() {
             const std::lock_guard lk(q_->mutex);
-            if (linked()) unlink();
-            state = State::idle;
+            (void)cancelled_after_wake();  // a joiner's wake-up is for all: nothing to pass on
         }
 
     private:
         static void detach(Waiter* w) {
             auto* self = static_cast<JoinAwaiter*>(w);
             const std::lock_guard lk(self->q_->mutex);
-            if (self->linked()) self->unlink();
+            (void)self->cancelled_after_wake();
             self->state = State::gone;
         }
         static constexpr WaiterOps ops{&cancel_wait, nullptr, &detach};

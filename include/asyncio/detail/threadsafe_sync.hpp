@@ -57,7 +57,7 @@ public:
     void put(T item) { put(std::move(item), true); }
     void put(T item, bool block, std::optional<double> timeout = std::nullopt) {
         if (block) check_may_block("put");
-        std::unique_lock lk(q_->mutex);
+        std::unique_lock lk = lock_spinning(q_->mutex);
         if (q_->shutdown) throw QueueShutDown();
         bool woken = false;
         if (q_->maxsize > 0) {
@@ -65,12 +65,7 @@ public:
                 if (q_->full_locked()) throw QueueFull();
             } else {
                 const auto deadline = deadline_after(timeout);
-                ThreadNode node;
-                while (q_->full_locked()) {
-                    if (deadline && Clock::now() >= *deadline) throw QueueFull();
-                    woken = wait_in(q_->putters, node, lk, deadline);
-                    if (q_->shutdown) throw QueueShutDown();
-                }
+                if (q_->full_locked()) woken = wait_not_full(lk, deadline);
             }
         }
         if (!woken) return q_->put_locked(std::move(item));
@@ -89,20 +84,14 @@ public:
     T get() { return get(true); }
     T get(bool block, std::optional<double> timeout = std::nullopt) {
         if (block) check_may_block("get");
-        std::unique_lock lk(q_->mutex);
+        std::unique_lock lk = lock_spinning(q_->mutex);
         if (q_->shutdown && q_->empty_locked()) throw QueueShutDown();
         if (!block) {
             if (q_->empty_locked()) throw QueueEmpty();
             return q_->get_locked();
         }
         const auto deadline = deadline_after(timeout);
-        bool woken = false;
-        ThreadNode node;
-        while (q_->empty_locked()) {
-            if (deadline && Clock::now() >= *deadline) throw QueueEmpty();
-            woken = wait_in(q_->getters, node, lk, deadline);
-            if (q_->shutdown && q_->empty_locked()) throw QueueShutDown();
-        }
+        const bool woken = q_->empty_locked() && wait_not_empty(lk, deadline);
         if (!woken) return q_->get_locked();
         try {
             return q_->get_locked();
@@ -121,6 +110,37 @@ public:
         if (q_->unfinished == 0) return;
         ThreadNode node;
         wait_in(q_->joiners, node, lk, std::nullopt);
+    }
+
+private:
+    // The slow paths, out of line: the node (and its condition variable, whose construction
+    // and destruction cost as much as a whole put) exists only in a call that waits.
+
+    /// Waits (the queue is full) until a slot is free; QueueFull at the deadline,
+    /// QueueShutDown on shutdown. Returns whether the last wait ended with a wake-up.
+    bool wait_not_full(std::unique_lock<std::mutex>& lk, const std::optional<Clock::time_point>& deadline) {
+        q_->spin_until(lk, [max = static_cast<std::size_t>(q_->maxsize)](std::size_t n) { return n < max; });
+        ThreadNode node;
+        bool woken = false;
+        while (q_->full_locked()) {
+            if (deadline && Clock::now() >= *deadline) throw QueueFull();
+            woken = wait_in(q_->putters, node, lk, deadline);
+            if (q_->shutdown) throw QueueShutDown();
+        }
+        return woken;
+    }
+    /// Waits (the queue is empty) until an item is there; QueueEmpty at the deadline,
+    /// QueueShutDown when shut down and empty.
+    bool wait_not_empty(std::unique_lock<std::mutex>& lk, const std::optional<Clock::time_point>& deadline) {
+        q_->spin_until(lk, [](std::size_t n) { return n != 0; });
+        ThreadNode node;
+        bool woken = false;
+        while (q_->empty_locked()) {
+            if (deadline && Clock::now() >= *deadline) throw QueueEmpty();
+            woken = wait_in(q_->getters, node, lk, deadline);
+            if (q_->shutdown && q_->empty_locked()) throw QueueShutDown();
+        }
+        return woken;
     }
 };
 
