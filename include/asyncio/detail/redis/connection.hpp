@@ -323,9 +323,14 @@ private:
         self->writing_ = false;
         self->loop_->remove_writer(self->watched_fd_);
     }
+    // hiredis calls it when it frees the context (our drop(), or its own after an error, a
+    // failed connect among them, which calls no disconnect callback).
     static void cleanup(void* privdata) {
         del_read(privdata);
         del_write(privdata);
+        Connection* self = of(privdata);
+        self->ac_ = nullptr;
+        self->ready_ = false;
     }
 
     EventLoop* loop_;
