@@ -82,6 +82,24 @@ TEST(RedisQueue, GetWaitsForAPutFromAnotherHandle) {
     EXPECT_EQ(got, "hello");
 }
 
+// A get() waiting on a handle does not hold up a put() of the same handle: the wait runs on a
+// connection of its own.
+TEST(RedisQueue, WaitingGetDoesNotHoldUpAPutOfTheSameHandle) {
+    RedisServer server;
+    const std::string url = server.url();
+    int got = 0;
+    asyncio::run([&]() -> Task<> {
+        auto q = co_await Queue<int>::connect(url, "one-handle");
+        auto getter = asyncio::create_task(q.get());
+        co_await asyncio::sleep(0.05);
+        co_await asyncio::wait_for(q.put(9), 1.0);
+        got = co_await asyncio::wait_for(std::move(getter), 1.0);
+        co_await q.task_done();
+        co_await q.join();
+    }());
+    EXPECT_EQ(got, 9);
+}
+
 TEST(RedisQueue, NowaitErrors) {
     RedisServer server;
     const std::string url = server.url();

@@ -190,9 +190,9 @@ TEST(RedisCancel, CancelledInFlightGetGivesTheItemBack) {
             } catch (const asyncio::CancelledError&) {
             }
         }
-        co_await asyncio::sleep(0.1);  // the releases land
-        std::size_t left = co_await q.qsize();
-        for (std::size_t i = 0; i < left; ++i) got.push_back(co_await q.get_nowait());
+        // The items the cancelled gets were leased come back at once: well within 5 s, when
+        // their leases would last 30 s.
+        while (got.size() < 20) got.push_back(co_await asyncio::wait_for(q.get(), 5.0));
     }());
     std::set<int> distinct(got.begin(), got.end());
     EXPECT_EQ(got.size(), 20u);
@@ -398,15 +398,22 @@ TEST(RedisFaults, FunctionsFlushedAreLoadedAgain) {
     }());
 }
 
-TEST(RedisFaults, RestartWithoutPersistenceReconnectsAndReloads) {
+TEST(RedisFaults, KilledServerWaitingGetReconnectsFunctionsReload) {
     RedisServer server;
     const std::string url = server.url();
     asyncio::run([&]() -> Task<> {
         auto q = co_await Queue<int>::connect(url, "nopersist", 0, quick_options(30.0, 5.0));
+        auto consumer = co_await Queue<int>::connect(url, "nopersist", 0, quick_options(30.0, 5.0));
         co_await q.put(1);
-        server.restart();  // data and functions gone
+        EXPECT_EQ(co_await consumer.get(), 1);
+        auto waiting = asyncio::create_task(consumer.get());  // waits across the restart
+        co_await asyncio::sleep(0.05);
+        server.kill();  // data and functions gone
+        co_await asyncio::sleep(0.2);  // the waiting get() meets a refused connection meanwhile
+        EXPECT_FALSE(waiting.done());
+        server.start();
         co_await q.put(2);
-        EXPECT_EQ(co_await q.get(), 2);
+        EXPECT_EQ(co_await asyncio::wait_for(std::move(waiting), 5.0), 2);
     }());
 }
 
