@@ -1,0 +1,3 @@
+module asyncio_bench_net_go
+
+go 1.19
