@@ -12,6 +12,11 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <set>
 #include <stdexcept>
@@ -452,17 +457,22 @@ TEST(RedisBadInput, MalformedUrls) {
 
 TEST(RedisBadInput, UnreachableServer) {
     std::string tcp, unix_error;
-    int port = 0;
-    {
-        RedisServer server;  // a port that was free, now closed again
-        port = server.port();
-    }
+    // a loopback port bound (so that no other test takes it) and not listening
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+    const int port = ntohs(a.sin_port);
     asyncio::run([&]() -> Task<> {
         tcp = co_await error_of<asyncio::redis::ConnectionError>(
             Queue<int>::connect("redis://127.0.0.1:" + std::to_string(port), "q"));
         unix_error = co_await error_of<asyncio::redis::ConnectionError>(
             Queue<int>::connect("unix:///nonexistent/redis.sock", "q"));
     }());
+    ::close(fd);
     EXPECT_NE(tcp.find("refused"), std::string::npos) << tcp;
     EXPECT_NE(unix_error, "(no exception)");
 }
