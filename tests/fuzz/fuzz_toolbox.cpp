@@ -273,7 +273,9 @@ Task<> sem_user(World& w, bool bounded, int hold) {
     FUZZ_UNEXPECTED(w, "semaphore user")
 }
 
-Task<> cond_waiter(World& w, bool with_pred) {
+/// Waits on the Condition, then holds its lock for `hold` iterations (so that a notified
+/// waiter may have to wait to re-acquire it, and be cancelled there).
+Task<> cond_waiter(World& w, bool with_pred, int hold) {
     try {
         const bool got = co_await w.cond.acquire();
         if (!got) w.fail("Condition.acquire() returned false");
@@ -300,6 +302,13 @@ Task<> cond_waiter(World& w, bool with_pred) {
             throw;
         }
         if (!w.cond.locked() || w.cond_holders != 1) w.fail("Condition.wait() returned without the lock");
+        try {
+            co_await sleeps(hold);
+        } catch (...) {
+            --w.cond_holders;
+            w.cond.release();
+            throw;
+        }
         --w.cond_holders;
         w.cond.release();
     }
@@ -672,7 +681,7 @@ struct Harness {
             }
             case 2: {
                 const int a = arg();
-                spawn("condition waiter", [&](int) { return cond_waiter(w, (a & 1) != 0); });
+                spawn("condition waiter", [&](int) { return cond_waiter(w, (a & 1) != 0, (a >> 1) % 3); });
                 break;
             }
             case 3:
