@@ -114,8 +114,9 @@ TEST(RedisProcesses, KilledConsumersLeasesGoToTheOthers) {
     producer.wait(10s);
     ASSERT_TRUE(producer.exited_ok()) << producer.describe();
 
-    // The victim's leases last 2 s (its own handle's visibility_timeout).
-    Child victim(args({helper, "hold", url, name, maxsize, dir.file("victim"), "2", "10", "4"}));
+    // The victim's leases last 4 s (its own handle's visibility_timeout): long enough that none
+    // expires while it is still getting and acknowledging, even on a slow sanitizer build.
+    Child victim(args({helper, "hold", url, name, maxsize, dir.file("victim"), "4", "10", "4"}));
     const auto ready = victim.read_line(60s);
     ASSERT_TRUE(ready && *ready == "ready") << victim.describe();
     victim.kill(SIGKILL);
@@ -169,7 +170,7 @@ struct FourByFour {
     bool killed = false;
 };
 
-/// 4 producers, 4 consumers (4 tasks each); when `kill_one`, consumer 0 (visibility 3 s, and
+/// 4 producers, 4 consumers (4 tasks each); when `kill_one`, consumer 0 (visibility 5 s, and
 /// 200 ms of "work" between get() and task_done(), so that its tasks hold items long enough to
 /// be caught holding them) is SIGKILLed once it has acknowledged 20 items and its report shows
 /// an item got and not acknowledged.
@@ -186,7 +187,7 @@ FourByFour four_by_four(const std::string& name, bool kill_one) {
         std::vector<std::string> argv =
             args({helper, "consume", url, name, maxsize, dir.file("consumer" + std::to_string(i)), "30", "4"});
         if (kill_one && i == 0) {
-            argv[6] = "3";            // visibility_timeout
+            argv[6] = "5";             // visibility_timeout
             argv.emplace_back("200");  // WORK_MS
         }
         consumers.push_back(std::make_unique<Child>(argv));
