@@ -178,13 +178,34 @@ private:
 
 namespace detail {
 
-/// `co_await x.scoped_acquire()`: the acquire awaiter `Acquire`, returning a
-/// LockGuard instead of `true`.
-template <class Primitive, class Acquire>
+template <class Primitive, class Acquire, class Target>
+class ScopedAcquireAwaiter;
+
+/// What scoped_acquire() returns: an awaitable naming its awaiter, which the
+/// task builds in place when it awaits it (detail/await.hpp), so the wait-list
+/// node is never copied. A class with a constructor, not an aggregate
+/// (docs/GCC12.md).
+template <class Primitive, class Acquire, class Target>
+class ScopedAcquireOp {
+public:
+    using awaiter_type = ScopedAcquireAwaiter<Primitive, Acquire, Target>;
+    ScopedAcquireOp(Primitive& p, Target& target) noexcept : p_(&p), target_(&target) {}
+
+private:
+    friend awaiter_type;
+    Primitive* p_;
+    Target* target_;
+};
+
+/// `co_await x.scoped_acquire()`: the acquire awaiter `Acquire` (of `Target`,
+/// the Lock or Semaphore that does the work), returning a LockGuard instead
+/// of `true`.
+template <class Primitive, class Acquire, class Target>
 class ScopedAcquireAwaiter : public Acquire {
 public:
-    template <class Target>
     ScopedAcquireAwaiter(Primitive& p, Target& target) noexcept : Acquire(target), p_(&p) {}
+    explicit ScopedAcquireAwaiter(const ScopedAcquireOp<Primitive, Acquire, Target>& op) noexcept
+        : Acquire(*op.target_), p_(op.p_) {}
     LockGuard<Primitive> await_resume() {
         (void)Acquire::await_resume();
         return LockGuard<Primitive>(*p_);
@@ -227,9 +248,24 @@ public:
     /// True if the lock is held.
     bool locked() const noexcept { return locked_; }
 
+    class AcquireAwaiter;
+    /// What acquire() returns: an awaitable naming its awaiter, which the task
+    /// builds in place when it awaits it (detail/await.hpp): the uncontended
+    /// acquire neither copies nor moves a wait-list node.
+    class AcquireOp {
+    public:
+        using awaiter_type = AcquireAwaiter;
+        explicit AcquireOp(Lock& l) noexcept : lock_(&l) {}
+
+    private:
+        friend class AcquireAwaiter;
+        Lock* lock_;
+    };
+
     class AcquireAwaiter : detail::LockWaitNode {
     public:
         explicit AcquireAwaiter(Lock& l) noexcept : lock_(&l) {}
+        explicit AcquireAwaiter(const AcquireOp& op) noexcept : lock_(op.lock_) {}
         bool await_ready() noexcept { return lock_->try_acquire(); }
         void await_suspend(std::coroutine_handle<> h, detail::PromiseBase& task) {
             lock_->waiters_.check_loop(task, "Lock");
@@ -255,18 +291,20 @@ public:
     };
 
     /// Awaitable: takes the lock, waiting while it is held; returns true.
-    [[nodiscard]] AcquireAwaiter acquire() noexcept { return AcquireAwaiter(*this); }
+    [[nodiscard]] AcquireOp acquire() noexcept { return AcquireOp(*this); }
     /// Awaitable: as acquire(), returning a LockGuard that releases the lock.
-    [[nodiscard]] detail::ScopedAcquireAwaiter<Lock, AcquireAwaiter> scoped_acquire() noexcept {
-        return {*this, *this};
+    [[nodiscard]] detail::ScopedAcquireOp<Lock, AcquireAwaiter, Lock> scoped_acquire() noexcept {
+        return detail::ScopedAcquireOp<Lock, AcquireAwaiter, Lock>(*this, *this);
     }
 
     /// Frees the lock and wakes the first waiter. Throws
     /// std::runtime_error("Lock is not acquired.") if the lock is free.
     void release() {
-        if (!locked_) throw std::runtime_error("Lock is not acquired.");
+        if (!locked_) [[unlikely]]
+            not_acquired();
         locked_ = false;
-        wake_up_first();
+        if (!waiters_.empty()) [[unlikely]]
+            wake_up_first();
     }
 
     /// Python's repr without the address: `<Lock [locked, waiters:2]>`.
@@ -281,6 +319,9 @@ private:
     friend class LockGuard;
     friend class Condition;
     bool releasable() const noexcept { return locked_; }  // release() would not throw
+    [[noreturn, gnu::noinline, gnu::cold]] static void not_acquired() {
+        throw std::runtime_error("Lock is not acquired.");
+    }
 
     // The fast path: free, and no waiter that is not cancelled (jumping the
     // queue when all waiters are cancelled is Python's optimization).
@@ -341,9 +382,23 @@ public:
     /// for a woken waiter.
     int value() const noexcept { return value_; }
 
+    class AcquireAwaiter;
+    /// What acquire() returns: an awaitable naming its awaiter, built in place
+    /// when awaited (as Lock::AcquireOp).
+    class AcquireOp {
+    public:
+        using awaiter_type = AcquireAwaiter;
+        explicit AcquireOp(Semaphore& s) noexcept : sem_(&s) {}
+
+    private:
+        friend class AcquireAwaiter;
+        Semaphore* sem_;
+    };
+
     class AcquireAwaiter : detail::LockWaitNode {
     public:
         explicit AcquireAwaiter(Semaphore& s) noexcept : sem_(&s) {}
+        explicit AcquireAwaiter(const AcquireOp& op) noexcept : sem_(op.sem_) {}
         bool await_ready() noexcept {
             if (sem_->locked()) return false;
             --sem_->value_;
@@ -373,10 +428,10 @@ public:
     };
 
     /// Awaitable: decrements the counter, waiting while locked(); returns true.
-    [[nodiscard]] AcquireAwaiter acquire() noexcept { return AcquireAwaiter(*this); }
+    [[nodiscard]] AcquireOp acquire() noexcept { return AcquireOp(*this); }
     /// Awaitable: as acquire(), returning a LockGuard that releases.
-    [[nodiscard]] detail::ScopedAcquireAwaiter<Semaphore, AcquireAwaiter> scoped_acquire() noexcept {
-        return {*this, *this};
+    [[nodiscard]] detail::ScopedAcquireOp<Semaphore, AcquireAwaiter, Semaphore> scoped_acquire() noexcept {
+        return detail::ScopedAcquireOp<Semaphore, AcquireAwaiter, Semaphore>(*this, *this);
     }
 
     /// Increments the counter and wakes the first waiter still waiting.
@@ -445,8 +500,8 @@ public:
     explicit BoundedSemaphore(int value = 1) : Semaphore(value, value) {}
 
     /// Awaitable: as acquire(), returning a LockGuard that releases.
-    [[nodiscard]] detail::ScopedAcquireAwaiter<BoundedSemaphore, AcquireAwaiter> scoped_acquire() noexcept {
-        return {*this, static_cast<Semaphore&>(*this)};
+    [[nodiscard]] detail::ScopedAcquireOp<BoundedSemaphore, AcquireAwaiter, Semaphore> scoped_acquire() noexcept {
+        return detail::ScopedAcquireOp<BoundedSemaphore, AcquireAwaiter, Semaphore>(*this, *this);
     }
 };
 
@@ -482,11 +537,11 @@ public:
 
     /// The lock's locked(), acquire() and release(), as Python exports them.
     bool locked() const noexcept { return lock_->locked(); }
-    [[nodiscard]] Lock::AcquireAwaiter acquire() noexcept { return lock_->acquire(); }
+    [[nodiscard]] Lock::AcquireOp acquire() noexcept { return lock_->acquire(); }
     void release() { lock_->release(); }
     /// Awaitable: acquires the lock, returning a LockGuard that releases it.
-    [[nodiscard]] detail::ScopedAcquireAwaiter<Condition, Lock::AcquireAwaiter> scoped_acquire() noexcept {
-        return {*this, *lock_};
+    [[nodiscard]] detail::ScopedAcquireOp<Condition, Lock::AcquireAwaiter, Lock> scoped_acquire() noexcept {
+        return detail::ScopedAcquireOp<Condition, Lock::AcquireAwaiter, Lock>(*this, *lock_);
     }
 
     /// Releases the lock, waits until notified, re-acquires the lock;
