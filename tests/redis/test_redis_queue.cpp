@@ -222,6 +222,63 @@ TEST(RedisQueue, TaskDoneAcknowledgesTheCallingTasksItem) {
     EXPECT_EQ(slow_leased_after_fast_ack, "1");
 }
 
+// task_done() from a task that got nothing acknowledges the oldest item the handle holds.
+TEST(RedisQueue, TaskDoneFromAnotherTaskAcknowledgesTheHandlesOldest) {
+    RedisServer server;
+    const std::string url = server.url();
+    std::string after_first, after_second;
+    asyncio::run([&]() -> Task<> {
+        auto q = co_await Queue<int>::connect(url, "fallback");
+        co_await q.put(1);
+        co_await q.put(2);
+        int a = co_await asyncio::create_task(q.get());  // got by other tasks
+        int b = co_await asyncio::create_task(q.get());
+        EXPECT_EQ(a, 1);
+        EXPECT_EQ(b, 2);
+        co_await q.task_done();
+        after_first = server.command({"ZRANGE", "{fallback}:leases", "0", "-1"});
+        EXPECT_EQ(server.command({"HGET", "{fallback}:data", after_first}), "2");  // 1, the oldest, went
+        co_await q.task_done();
+        after_second = server.command({"ZCARD", "{fallback}:leases"});
+        co_await q.join();
+    }());
+    EXPECT_EQ(after_first.size(), 32u);  // one id left leased
+    EXPECT_EQ(after_second, "0");
+}
+
+// The worker pattern of asyncio.Queue's documentation on one handle: workers get and
+// acknowledge; join() returns once all are done, and every item was got exactly once.
+TEST(RedisQueue, WorkersSharingOneHandle) {
+    RedisServer server;
+    const std::string url = server.url();
+    std::vector<int> got;
+    asyncio::run([&]() -> Task<> {
+        auto q = co_await Queue<int>::connect(url, "workers", 10);
+        auto worker = [&]() -> Task<> {
+            for (;;) {
+                int x = 0;
+                try {
+                    x = co_await q.get();
+                } catch (const asyncio::QueueShutDown&) {
+                    co_return;
+                }
+                got.push_back(x);
+                co_await asyncio::sleep(0.001);
+                co_await q.task_done();
+            }
+        };
+        std::vector<Task<>> workers;
+        for (int i = 0; i < 4; ++i) workers.push_back(asyncio::create_task(worker()));
+        for (int i = 0; i < 60; ++i) co_await q.put(i);
+        co_await q.join();
+        co_await q.shutdown();
+        for (Task<>& w : workers) co_await w;
+    }());
+    std::set<int> distinct(got.begin(), got.end());
+    EXPECT_EQ(got.size(), 60u);
+    EXPECT_EQ(distinct.size(), 60u);
+}
+
 TEST(RedisQueue, CodecsStringNumbersJson) {
     RedisServer server;
     const std::string url = server.url();
