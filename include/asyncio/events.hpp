@@ -404,10 +404,10 @@ private:
         // 5. Only what was ready when this iteration began; the due timers come
         // after it, exactly as if they had been appended to the ready queue.
         for (std::size_t todo = ready_.size(); todo > 0; --todo) {
-            detail::ReadyItem item = ready_.front();
-            ready_.pop_front();
+            const detail::ReadyItem item = ready_.take_front();
             item.fn(item.arg, true);
         }
+        ready_.rewind_if_empty();
         if (!due_.empty()) [[unlikely]]
             fire_due();
     }

@@ -259,7 +259,9 @@ public:
     using value_type = T;
 
     explicit BasicQueue(std::ptrdiff_t maxsize = 0, Storage storage = Storage())
-        : items_(std::move(storage)), maxsize_(maxsize) {}
+        : items_(std::move(storage)),
+          maxsize_(maxsize),
+          limit_(maxsize > 0 ? static_cast<std::size_t>(maxsize) : static_cast<std::size_t>(-1)) {}
     BasicQueue(const BasicQueue&) = delete;
     BasicQueue& operator=(const BasicQueue&) = delete;
     ~BasicQueue() {
@@ -273,19 +275,12 @@ public:
     bool empty() const noexcept { return items_.size() == 0; }
     /// True if maxsize > 0 and the queue holds maxsize items (maxsize is
     /// fixed at construction).
-    bool full() const noexcept {
-        return maxsize_ > 0 && items_.size() >= static_cast<std::size_t>(maxsize_);
-    }
+    bool full() const noexcept { return items_.size() >= limit_; }
 
     /// Puts without waiting. Throws QueueShutDown after shutdown(), QueueFull
     /// when full. Wakes the first waiting getter.
-    void put_nowait(T item) {
-        if (shutdown_ || full()) [[unlikely]]
-            throw_cannot_put();
-        items_.push(std::move(item));
-        ++unfinished_;
-        if (!getters_.empty()) getters_.wake_one();
-    }
+    void put_nowait(const T& item) { put_now(item); }
+    void put_nowait(T&& item) { put_now(std::move(item)); }
 
     /// Gets without waiting. Throws QueueEmpty when empty, or QueueShutDown
     /// when empty and shut down. Wakes the first waiting putter.
@@ -341,6 +336,7 @@ public:
     public:
         using awaiter_type = PutAwaiter;
         PutOp(BasicQueue& q, T&& item) noexcept(std::is_nothrow_move_constructible_v<T>) : q_(&q), item_(std::move(item)) {}
+        PutOp(BasicQueue& q, const T& item) : q_(&q), item_(item) {}
 
     private:
         friend class PutAwaiter;
@@ -362,7 +358,8 @@ public:
     [[nodiscard]] GetOp get() noexcept { return GetOp(*this); }
     /// Awaitable: puts an item, waiting while the queue is full. Raises
     /// QueueShutDown when shut down.
-    [[nodiscard]] PutOp put(T item) noexcept(std::is_nothrow_move_constructible_v<T>) { return PutOp(*this, std::move(item)); }
+    [[nodiscard]] PutOp put(const T& item) { return PutOp(*this, item); }
+    [[nodiscard]] PutOp put(T&& item) noexcept(std::is_nothrow_move_constructible_v<T>) { return PutOp(*this, std::move(item)); }
     /// Awaitable: waits until every item put has been marked done.
     [[nodiscard]] JoinOp join() noexcept { return JoinOp(*this); }
 
@@ -437,10 +434,10 @@ public:
             wait_on(q_->putters_.list(), task, h);
         }
         void await_resume() {
-            if (state == State::idle) return q_->put_nowait(std::move(item_));  // did not wait
+            if (state == State::idle) return q_->put_now(std::move(item_));  // did not wait
             state = State::idle;
             try {
-                q_->put_nowait(std::move(item_));
+                q_->put_now(std::move(item_));
             } catch (...) {  // the item's move threw: the wake-up must not be lost
                 if (!q_->full() && !q_->shutdown_) q_->putters_.wake_one();
                 throw;
@@ -479,6 +476,16 @@ public:
     };
 
 private:
+    // put_nowait and the end of put(): the item moves (or is copied) once, into the storage.
+    template <class U>
+    void put_now(U&& item) {
+        if (shutdown_ || full()) [[unlikely]]
+            throw_cannot_put();
+        items_.push(std::forward<U>(item));
+        ++unfinished_;
+        if (!getters_.empty()) getters_.wake_one();
+    }
+
     // Out of line, so the fast paths of put_nowait/get_nowait inline.
     [[noreturn, gnu::noinline, gnu::cold]] void throw_cannot_put() const {
         if (shutdown_) throw QueueShutDown();
@@ -505,6 +512,7 @@ private:
 
     Storage items_;
     std::ptrdiff_t maxsize_;
+    std::size_t limit_;  // maxsize_ if positive, else SIZE_MAX: full() is one comparison
     std::size_t unfinished_ = 0;  // Python's _unfinished_tasks
     bool shutdown_ = false;
     const EventLoop* loop_ = nullptr;  // the loop of the waiting tasks, if any

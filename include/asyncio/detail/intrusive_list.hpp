@@ -41,6 +41,9 @@ public:
         return n;
     }
     ListNode* front() const noexcept { return empty() ? nullptr : head_.next; }
+    /// The first node, or end() when empty (one comparison, no null test).
+    ListNode* first() const noexcept { return head_.next; }
+    const ListNode* end() const noexcept { return &head_; }
 
     void push_back(ListNode* n) noexcept {
         assert(!n->linked());

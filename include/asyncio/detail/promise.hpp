@@ -68,9 +68,12 @@ inline thread_local PromiseBase* current_task = nullptr;
 /// Names "Task-N" (Python's _task_name_counter), across threads.
 std::uint64_t next_task_number() noexcept;
 
-class PromiseBase : public FutureCore {
+/// A root task's entry in its loop's list of what the loop keeps alive.
+struct TaskLink : LoopResource {};
+
+class PromiseBase : public FutureCore, private TaskLink {
 public:
-    PromiseBase() noexcept : FutureCore(&task_ops, State::lazy) { link.on_close = &abandon; }
+    PromiseBase() noexcept : FutureCore(&task_ops, State::lazy) { on_close = &abandon; }
     ~PromiseBase() {
         drop_callbacks();
         delete name;
@@ -112,35 +115,48 @@ public:
         resume_at = self;
         number = next_task_number();
         add_ref();  // the loop's reference, dropped when the task is done
-        LoopAccess::keep(*l, &link);
+        LoopAccess::keep(*l, static_cast<TaskLink*>(this));
     }
 
     /// Python's Task.__step.
     void step() {
         assert(state == State::pending);
         Waiter* w = std::exchange(fut_waiter, nullptr);
-        if (must_cancel) {
-            must_cancel = false;
-            throw_cancel = true;
-        } else if (!throw_cancel && w && w->ops->rewait && w->ops->rewait(w)) {
+        // The common path: started, no cancellation; then the waiter's re-check.
+        if (must_cancel | throw_cancel | unstarted) [[unlikely]] {
+            if (!first_or_cancelled_step(w)) return;
+        } else if (w && w->ops->rewait && w->ops->rewait(w)) {
             fut_waiter = w;
             return;
         }
-        if (!started && throw_cancel) {  // cancelled before its first step: the body never runs
-            throw_cancel = false;
-            outcome = Outcome::cancelled;
-            finish();
-            return;
-        }
-        started = true;
         add_ref();
         PromiseBase* prev = std::exchange(current_task, this);
         resume_at.resume();
         current_task = prev;
         // The coroutine asked to cancel itself while running: cancel what it now waits on.
-        if (state == State::pending && must_cancel && fut_waiter && fut_waiter->ops->cancel(fut_waiter))
+        if (must_cancel && state == State::pending && fut_waiter && fut_waiter->ops->cancel(fut_waiter))
             must_cancel = false;
         release();
+    }
+
+    /// The step of a task that has not started or must raise CancelledError:
+    /// false if the body must not be resumed (it waits again, or never runs).
+    [[gnu::noinline]] bool first_or_cancelled_step(Waiter* w) {
+        if (must_cancel) {
+            must_cancel = false;
+            throw_cancel = true;
+        } else if (!throw_cancel && w && w->ops->rewait && w->ops->rewait(w)) {
+            fut_waiter = w;  // a first step never has a waiter: this is a later one
+            return false;
+        }
+        if (unstarted && throw_cancel) {  // cancelled before its first step: the body never runs
+            throw_cancel = false;
+            outcome = Outcome::cancelled;
+            finish();
+            return false;
+        }
+        unstarted = false;
+        return true;
     }
 
     /// A root task finished: record it, queue the done-callbacks (the tasks
@@ -148,7 +164,7 @@ public:
     void finish() noexcept {
         if (outcome == Outcome::value && must_cancel) outcome = Outcome::cancelled;  // as Python
         must_cancel = false;
-        LoopAccess::let_go(&link);
+        LoopAccess::let_go(static_cast<TaskLink*>(this));
         mark_done();
         release();
     }
@@ -175,7 +191,7 @@ public:
             name = new std::string(std::move(n));
     }
 
-    static PromiseBase* from_link(LoopResource* r) noexcept { return static_cast<Link*>(r)->owner; }
+    static PromiseBase* from_link(LoopResource* r) noexcept { return static_cast<PromiseBase*>(static_cast<TaskLink*>(r)); }
     /// Tells tasks from the loop's other resources.
     static auto link_on_close() noexcept { return &abandon; }
 
@@ -183,21 +199,20 @@ public:
     // is pending, and from a step or callback run in progress.
     bool must_cancel = false;   // root: cancel() arrived when nothing could take it
     bool throw_cancel = false;  // root: the step now resuming must raise CancelledError
-    bool started = false;       // root: its first step ran
+    bool unstarted = true;      // root: its first step has not run
     bool sync_start = false;    // child: still inside the parent's await_suspend
     std::uint32_t num_cancels = 0;  // root: Python's _num_cancels_requested
     PromiseBase* root = this;               // the task this frame runs in
     std::coroutine_handle<> self;           // this frame
-    std::coroutine_handle<> continuation;   // child: the frame awaiting it
-    std::coroutine_handle<> resume_at;      // root: the innermost suspended frame
+    union {
+        // root: the innermost suspended frame, which the step resumes;
+        // child: the frame awaiting it (its continuation).
+        std::coroutine_handle<> resume_at{};
+        PromiseBase* next_to_destroy;  // once unreferenced: in destroy()'s queue
+    };
     Waiter* fut_waiter = nullptr;           // root: what it waits on, or null
-    PromiseBase* next_to_destroy = nullptr; // in destroy()'s queue of frames to destroy
     std::uint64_t number = 0;               // root: N of "Task-N"
     std::string* name = nullptr;            // root: set_name()'s, if any
-    struct Link : LoopResource {
-        PromiseBase* owner = nullptr;
-    };
-    Link link{{}, this};  // in the loop's list of what it keeps alive
 
 private:
     static void step_thunk(void* p, bool run) {
@@ -258,7 +273,7 @@ struct FinalAwaiter {
             // it continues the parent without suspending it. Otherwise
             // resume the parent, which waited.
             if (p.sync_start) return std::noop_coroutine();
-            return p.continuation;
+            return p.resume_at;  // the parent's frame
         }
         p.finish();  // may destroy the frame: touch nothing after this
         return std::noop_coroutine();

@@ -22,6 +22,7 @@ public:
     RingBuffer& operator=(const RingBuffer&) = delete;
     RingBuffer(RingBuffer&& o) noexcept
         : data_(std::exchange(o.data_, nullptr)),
+          cap_(std::exchange(o.cap_, 0)),
           mask_(std::exchange(o.mask_, 0)),
           head_(std::exchange(o.head_, 0)),
           tail_(std::exchange(o.tail_, 0)) {}
@@ -32,7 +33,7 @@ public:
 
     std::size_t size() const noexcept { return tail_ - head_; }
     bool empty() const noexcept { return tail_ == head_; }
-    std::size_t capacity() const noexcept { return mask_ + (data_ ? 1 : 0); }
+    std::size_t capacity() const noexcept { return cap_; }
 
     T& front() noexcept { assert(!empty()); return data_[head_ & mask_]; }
     T& back() noexcept { assert(!empty()); return data_[(tail_ - 1) & mask_]; }
@@ -43,7 +44,8 @@ public:
     /// the buffer is unchanged.
     template <class... Args>
     void emplace_back(Args&&... args) {
-        if (size() == capacity()) grow();
+        if (size() == cap_) [[unlikely]]
+            grow();
         ::new (static_cast<void*>(data_ + (tail_ & mask_))) T(std::forward<Args>(args)...);
         ++tail_;
     }
@@ -54,6 +56,21 @@ public:
         // Back to slot 0 when empty: a buffer that once grew large (the ready
         // queue after 100,000 create_task calls) then stays in a few cache lines.
         if (++head_ == tail_) head_ = tail_ = 0;
+    }
+
+    /// Moves the front element out and drops it, without going back to slot
+    /// 0 when that empties the buffer (the caller calls rewind_if_empty()
+    /// after a batch: the loop's ready queue).
+    T take_front() noexcept(std::is_nothrow_move_constructible_v<T>) {
+        assert(!empty());
+        T& slot = data_[head_ & mask_];
+        T x(std::move(slot));
+        slot.~T();
+        ++head_;
+        return x;
+    }
+    void rewind_if_empty() noexcept {
+        if (head_ == tail_) head_ = tail_ = 0;
     }
 
     void clear() noexcept {
@@ -82,13 +99,15 @@ private:
         clear();
         ::operator delete(static_cast<void*>(data_));
         data_ = fresh;
+        cap_ = new_cap;
         mask_ = new_cap - 1;
         head_ = 0;
         tail_ = n;
     }
 
     T* data_ = nullptr;
-    std::size_t mask_ = 0;   // capacity - 1 (0 while unallocated)
+    std::size_t cap_ = 0;    // a power of two, or 0 while unallocated
+    std::size_t mask_ = 0;   // cap_ - 1 (0 while unallocated)
     std::size_t head_ = 0;   // index of the front element (monotonic)
     std::size_t tail_ = 0;   // one past the back element (monotonic)
 };

@@ -6,6 +6,7 @@
 #include <asyncio/events.hpp>
 
 #include <coroutine>
+#include <new>
 
 namespace asyncio::detail {
 
@@ -14,10 +15,7 @@ namespace asyncio::detail {
 /// the task.
 class SleepAwaiter final : public NativeAwaiter, Waiter {
 public:
-    explicit SleepAwaiter(double delay) noexcept : Waiter(&ops), delay_(delay) {
-        timer_.fire = &fire;
-        timer_.owner = this;
-    }
+    explicit SleepAwaiter(double delay) noexcept : Waiter(&ops), delay_(delay) {}
     SleepAwaiter(const SleepAwaiter& o) noexcept : SleepAwaiter(o.delay_) {}  // copy before waiting only
     SleepAwaiter& operator=(const SleepAwaiter&) = delete;
     // Touches neither the task nor the loop unless the timer is pending: a
@@ -25,30 +23,41 @@ public:
     // whose parent owned its handle), or after its loop closed (which detached
     // the timer).
     ~SleepAwaiter() {
-        if (timer_.state == TimerNode::State::in_heap || timer_.state == TimerNode::State::due)
-            LoopAccess::remove_timer(*loop_, &timer_);
+        if (armed_) [[unlikely]]  // else sleep(0), or never awaited: no timer was made
+            disarm();
     }
 
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> h, PromiseBase& task) {
-        if (!(delay_ > 0)) {
-            task.schedule_step();
-            task.suspend_on(h, nullptr);
-            task_ = &task;
-            return;
-        }
+        if (delay_ > 0) [[unlikely]]
+            return arm(h, task);
+        // sleep(0) (and NaN), the yield of every busy loop: a handful of
+        // stores; the timer is built only for a real sleep.
+        task.schedule_step();
+        task.suspend_on(h, nullptr);
+    }
+    void await_resume() const noexcept {}
+
+private:
+    [[gnu::noinline]] void arm(std::coroutine_handle<> h, PromiseBase& task) {
+        ::new (static_cast<void*>(&timer_)) Timer(this);
+        armed_ = true;
         LoopAccess::add_timer(*task.loop, &timer_, task.loop->time() + delay_);
         loop_ = task.loop;
         task_ = &task;
         task.suspend_on(h, this);
     }
-    void await_resume() const noexcept {}
+    [[gnu::noinline]] void disarm() noexcept {
+        if (timer_.state == TimerNode::State::in_heap || timer_.state == TimerNode::State::due)
+            LoopAccess::remove_timer(*loop_, &timer_);
+        timer_.~Timer();
+    }
 
-private:
     struct Timer : TimerNode {
+        explicit Timer(SleepAwaiter* o) noexcept : owner(o) { fire = &fire_fn; }
         SleepAwaiter* owner;
     };
-    static void fire(TimerNode* n) { static_cast<Timer*>(n)->owner->task_->schedule_step(); }
+    static void fire_fn(TimerNode* n) { static_cast<Timer*>(n)->owner->task_->schedule_step(); }
     static bool cancel_wait(Waiter* w) {
         auto* self = static_cast<SleepAwaiter*>(w);
         if (self->timer_.state != TimerNode::State::in_heap && self->timer_.state != TimerNode::State::due) return false;
@@ -60,9 +69,12 @@ private:
     static constexpr WaiterOps ops{&cancel_wait, nullptr, nullptr};
 
     double delay_;
+    bool armed_ = false;         // timer_ was constructed (a sleep with delay > 0 was awaited)
     PromiseBase* task_ = nullptr;
     EventLoop* loop_ = nullptr;  // while the timer is pending
-    Timer timer_;
+    union {
+        Timer timer_;  // constructed by await_suspend when delay > 0
+    };
 };
 
 }  // namespace asyncio::detail

@@ -116,7 +116,7 @@ public:
             p_->state = PromiseBase::State::child;
             p_->root = &task;
             p_->loop = task.loop;
-            p_->continuation = h;
+            p_->resume_at = h;  // a child's continuation
             p_->sync_start = true;
             p_->self.resume();
             if (p_->state == PromiseBase::State::done) return false;

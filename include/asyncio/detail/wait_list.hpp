@@ -110,8 +110,9 @@ public:
     /// Wakes the first waiter that is still waiting, dropping cancelled ones
     /// on the way (Python's _wakeup_next). Returns false if there was none.
     bool wake_one() {
-        while (auto* n = static_cast<WaitNode*>(list_.front())) {
-            if (n->state == WaitNode::State::waiting) {
+        for (ListNode* l = list_.first(); l != list_.end(); l = list_.first()) {
+            auto* n = static_cast<WaitNode*>(l);
+            if (n->state == WaitNode::State::waiting) [[likely]] {
                 n->wake();
                 return true;
             }
