@@ -172,6 +172,30 @@ def build_io_table(med):
     return lines
 
 
+USER_ROWS = [("W1", "W1 put_nowait+get_nowait, maxsize=1024"), ("W2", "W2 ping-pong, maxsize=1"),
+             ("W3", "W3 4 producers, 4 consumers, maxsize=1024, join")]
+
+
+def build_user_table(med):
+    """W1-W3 as a user writes them, on Queue<long> and Queue<std::string>, against ours on int
+    and the floor (int)."""
+    metrics = [f"{m}_{t}" for m, _ in USER_ROWS for t in ("long", "str")]
+    if not has_any(med, metrics, IMPLS):
+        return []
+    head = ["workload (ns/item, ours)", "Queue<int>", "Queue<long>", "Queue<std::string>", "floor (int)",
+            "long / int", "string / int", "long / floor", "string / floor"]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+    for m, label in USER_ROWS:
+        base, lng, st, fl = (med.get((OURS, m)), med.get((OURS, m + "_long")), med.get((OURS, m + "_str")),
+                             med.get(("floor", m)))
+        def r(a, b):
+            return fmt_ratio(a / b) if a is not None and b else "—"
+        cells = [label] + [fmt(v, "ns/item") for v in (base, lng, st, fl)]
+        cells += [r(lng, base), r(st, base), r(lng, fl), r(st, fl)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def build_wall_table(med, impls, metrics):
     head = ["workload (wall clock, ns/item)"] + [TITLE[k] for k, _ in impls]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
@@ -210,6 +234,21 @@ def targets(med):
     check("W2 within 3× of the floor", r, 3, f"{r:.2f}×" if r else "")
     r = ratio(med, "W3", "go")
     check("W3 ≤ 1/3 of Go", r, 1 / 3, f"{fmt_ratio(r)}" if r else "")
+    for metric in ("W4", "W5_1"):
+        r = ratio(med, metric, "floor")
+        check(f"{metric} within 1.5× of the floor", r, 1.5, f"{r:.2f}×" if r else "")
+    r = ratio(med, "W6", "floor")
+    check("W6 within 1.1× of the floor (std::priority_queue)", r, 1.1, f"{r:.2f}×" if r else "")
+    r = ratio(med, "W6", "tokio")
+    check("W6 ahead of Tokio's (BinaryHeap)", r, 1.0, f"{r:.2f}" if r else "")
+    r = med.get((OURS, "W5_ratio"))
+    check("W5 at 100,000 waiters ≤ 1.5× W5 at 1 waiter", r, 1.5, f"{r:.2f}×" if r else "")
+    v = med.get((OURS, "W7_getter"))
+    check("W7 ≤ 200 bytes per task blocked in get()", v, 200, f"{v:.0f} bytes" if v is not None else "")
+    for t, title in (("long", "Queue<long>"), ("str", "Queue<std::string>")):
+        ours, floor = med.get((OURS, f"W2_{t}")), med.get(("floor", "W2"))
+        r = ours / floor if ours is not None and floor else None
+        check(f"W2 on {title} (a user's code) within 3× of the floor", r, 3, f"{r:.2f}×" if r else "")
     for metric in QUEUE_TIMED:
         r = ratio(med, metric, "py313")
         check(f"{metric} ≥ 100× faster than CPython 3.13", r, 1 / 100, f"{1 / r:.0f}× faster" if r else "")
@@ -289,6 +328,14 @@ def main(raw_path, checks_path, meta_path, out_dir):
         lines.append("")
     if has_any(med, [m for m, _, _ in ROWS], IMPLS):
         lines += build_table(med)
+        lines.append("")
+    user = build_user_table(med)
+    if user:
+        lines.append("W1-W3 as a user writes them (generic producer and consumer coroutines, the queue a "
+                     "local of the coroutine), on Queue<long> and Queue<std::string> (short strings: a "
+                     "move, no allocation), CPU ns per item:")
+        lines.append("")
+        lines += user
         lines.append("")
     if has_any(med, [m for m, _, _ in IO_ROWS], IO_IMPLS):
         lines.append("The loop workloads (CPU ns per item, every thread of the process; below each, "

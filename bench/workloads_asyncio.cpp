@@ -8,6 +8,8 @@
 // Heap allocations are counted by the replacement operator new of alloc_counter.hpp.
 #include <asyncio/asyncio.hpp>
 
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "alloc_counter.hpp"
@@ -186,6 +188,101 @@ Task<void> mem_getters() {
     for (auto& t : tasks) co_await t;
 }
 
+// W1-W3 as a user writes them, for Queue<long> and Queue<std::string> (short strings, in the
+// small-string buffer: a move, no allocation): generic producer and consumer coroutines, the
+// queue a local of the coroutine that runs the workload. The same shapes as W1-W3 on ints.
+template <class T>
+T make_item(int i) {
+    if constexpr (std::is_same_v<T, std::string>) {
+        static const std::string names[4] = {"alpha", "beta", "gamma", "delta"};
+        return names[i & 3];
+    } else {
+        return static_cast<T>(i);
+    }
+}
+template <class T>
+long long weigh(const T& v) {
+    if constexpr (std::is_same_v<T, std::string>)
+        return static_cast<long long>(v.size());
+    else
+        return static_cast<long long>(v);
+}
+
+template <class T>
+Task<void> user_producer(Queue<T>& q, int count) {
+    for (int i = 0; i < count; ++i) {
+        T item = make_item<T>(i);
+        co_await q.put(std::move(item));
+    }
+}
+
+template <class T>
+Task<void> user_consumer(Queue<T>& q, int count, long long& s) {
+    for (int i = 0; i < count; ++i) {
+        T v = co_await q.get();
+        s += weigh(v);
+    }
+}
+
+template <class T>
+Task<void> user_worker(Queue<T>& q, long long& s) {
+    for (;;) {
+        T v = co_await q.get();
+        s += weigh(v);
+        q.task_done();
+    }
+}
+
+template <class T>
+Task<void> user_w1(const char* name) {
+    Queue<T> q(bench::bounded);
+    long long s = 0;
+    bench::Stopwatch sw;
+    for (int i = 0; i < bench::n; ++i) {
+        q.put_nowait(make_item<T>(i));
+        T v = q.get_nowait();
+        s += weigh(v);
+    }
+    sw.stop();
+    bench::report(name, sw, bench::n, s);
+    co_return;
+}
+
+template <class T>
+Task<void> user_w2(const char* name) {
+    Queue<T> q(1);
+    long long s = 0;
+    bench::Stopwatch sw;
+    auto p = asyncio::create_task(user_producer(q, bench::n));
+    auto c = asyncio::create_task(user_consumer(q, bench::n, s));
+    co_await p;
+    co_await c;
+    sw.stop();
+    bench::report(name, sw, bench::n, s);
+}
+
+template <class T>
+Task<void> user_w3(const char* name) {
+    Queue<T> q(bench::bounded);
+    const int per = bench::n / bench::producers;
+    long long s = 0;
+    bench::Stopwatch sw;
+    std::vector<Task<void>> workers, producers;
+    for (int c = 0; c < bench::consumers; ++c) workers.push_back(asyncio::create_task(user_worker(q, s)));
+    for (int p = 0; p < bench::producers; ++p) producers.push_back(asyncio::create_task(user_producer(q, per)));
+    for (auto& p : producers) co_await p;
+    co_await q.join();
+    sw.stop();
+    bench::report(name, sw, static_cast<long long>(per) * bench::producers, s);
+    for (auto& w : workers) w.cancel();
+    for (auto& w : workers) {
+        try {
+            co_await w;
+        } catch (const asyncio::CancelledError&) {
+        }
+    }
+}
+
 template <class F>
 std::function<void()> in_loop(F f) {
     return [f] { asyncio::run(f()); };
@@ -201,6 +298,12 @@ int main(int argc, char** argv) {
                             {"W4", in_loop(w4)},
                             {"W5", in_loop([] { return w5(bench::w5_waiters, "W5_100k"); })},
                             {"W5_1", in_loop([] { return w5(1, "W5_1"); })},
-                            {"W6", in_loop(w6)}},
+                            {"W6", in_loop(w6)},
+                            {"W1_long", in_loop([] { return user_w1<long>("W1_long"); })},
+                            {"W2_long", in_loop([] { return user_w2<long>("W2_long"); })},
+                            {"W3_long", in_loop([] { return user_w3<long>("W3_long"); })},
+                            {"W1_str", in_loop([] { return user_w1<std::string>("W1_str"); })},
+                            {"W2_str", in_loop([] { return user_w2<std::string>("W2_str"); })},
+                            {"W3_str", in_loop([] { return user_w3<std::string>("W3_str"); })}},
                            {{"queue", in_loop(mem_queue)}, {"getters", in_loop(mem_getters)}});
 }
