@@ -20,11 +20,14 @@
 //       the qsize() after the join.
 //
 // Exit status 0 on success; 1 with the exception's message on stderr otherwise; 2 on bad usage.
+// Each helper gets SIGKILL when the test process that started it dies (PR_SET_PDEATHSIG).
 #include <asyncio/redis.hpp>
 #include <asyncio/runners.hpp>
 #include <asyncio/tasks.hpp>
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -166,6 +169,9 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // A helper dies with the test that started it: a test killed by ctest's timeout leaves no
+    // consumer behind reconnecting forever to its stopped server, no holder pausing forever.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     const std::vector<std::string> a(argv, argv + argc);
     if (a.size() < 5) return usage();
     const std::string& role = a[1];
