@@ -130,7 +130,25 @@ public:
     }
 
     T pop() {
-        if constexpr (bare) return pop_bare();
+        // Each path its own function returning a prvalue: a second return
+        // statement here would cost pop_stamped's named return value its
+        // elision (clang 14 then moved the result out after the heap had
+        // changed, and an item whose move throws was lost).
+        if constexpr (bare)
+            return pop_bare();
+        else
+            return pop_stamped();
+    }
+
+    void discard() { (void)pop(); }
+
+    template <class F>
+    void for_each(F&& f) const {
+        for (const Entry& e : heap_) f(value_of(e));
+    }
+
+private:
+    T pop_stamped() {
         // Every comparison first (heap_[0] is never compared), then the one
         // move that builds the result, then the moves that cannot be undone.
         // One named result, so the return is elided (g++ does not elide when
@@ -147,14 +165,6 @@ public:
         return result;
     }
 
-    void discard() { (void)pop(); }
-
-    template <class F>
-    void for_each(F&& f) const {
-        for (const Entry& e : heap_) f(value_of(e));
-    }
-
-private:
     // Bare values (integers, pointers, enums under std::less/greater): nothing
     // can throw, so heapq's algorithms move as they compare, in one pass over
     // the path, as std::push_heap/pop_heap do (the same moves as heapq, so the
