@@ -252,20 +252,12 @@ public:
     /// What acquire() returns: an awaitable naming its awaiter, which the task
     /// builds in place when it awaits it (detail/await.hpp): the uncontended
     /// acquire neither copies nor moves a wait-list node.
-    class AcquireOp {
-    public:
-        using awaiter_type = AcquireAwaiter;
-        explicit AcquireOp(Lock& l) noexcept : lock_(&l) {}
-
-    private:
-        friend class AcquireAwaiter;
-        Lock* lock_;
-    };
+    using AcquireOp = detail::AwaitOp<Lock, AcquireAwaiter>;
 
     class AcquireAwaiter : detail::LockWaitNode {
     public:
         explicit AcquireAwaiter(Lock& l) noexcept : lock_(&l) {}
-        explicit AcquireAwaiter(const AcquireOp& op) noexcept : lock_(op.lock_) {}
+        explicit AcquireAwaiter(const AcquireOp& op) noexcept : lock_(&op.owner()) {}
         bool await_ready() noexcept { return lock_->try_acquire(); }
         void await_suspend(std::coroutine_handle<> h, detail::PromiseBase& task) {
             lock_->waiters_.check_loop(task, "Lock");
@@ -385,20 +377,12 @@ public:
     class AcquireAwaiter;
     /// What acquire() returns: an awaitable naming its awaiter, built in place
     /// when awaited (as Lock::AcquireOp).
-    class AcquireOp {
-    public:
-        using awaiter_type = AcquireAwaiter;
-        explicit AcquireOp(Semaphore& s) noexcept : sem_(&s) {}
-
-    private:
-        friend class AcquireAwaiter;
-        Semaphore* sem_;
-    };
+    using AcquireOp = detail::AwaitOp<Semaphore, AcquireAwaiter>;
 
     class AcquireAwaiter : detail::LockWaitNode {
     public:
         explicit AcquireAwaiter(Semaphore& s) noexcept : sem_(&s) {}
-        explicit AcquireAwaiter(const AcquireOp& op) noexcept : sem_(op.sem_) {}
+        explicit AcquireAwaiter(const AcquireOp& op) noexcept : sem_(&op.owner()) {}
         bool await_ready() noexcept {
             if (sem_->locked()) return false;
             --sem_->value_;

@@ -168,8 +168,8 @@ private:
     // Bare values (integers, pointers, enums under std::less/greater): nothing
     // can throw, so heapq's algorithms move as they compare, in one pass over
     // the path, as std::push_heap/pop_heap do (the same moves as heapq, so the
-    // same array). The two-pass versions below re-read the path: on a heap
-    // larger than the L2 cache that costs up to a third more time (W6).
+    // same array). The two-pass versions (push's general path, pop_stamped)
+    // re-read the path: twice the data references of std::priority_queue (W6).
     void push_bare(T x) {
         // heappush: append, then _siftdown(heap, 0, n).
         std::size_t pos = heap_.size();
@@ -333,15 +333,8 @@ public:
     // What get(), put() and join() return: awaitables that name their awaiter,
     // which the task builds in place when it awaits them (detail/await.hpp).
     // Classes with constructors, not aggregates (see docs/GCC12.md).
-    class GetOp {
-    public:
-        using awaiter_type = GetAwaiter;
-        explicit GetOp(BasicQueue& q) noexcept : q_(&q) {}
-
-    private:
-        friend class GetAwaiter;
-        BasicQueue* q_;
-    };
+    using GetOp = AwaitOp<BasicQueue, GetAwaiter>;
+    using JoinOp = AwaitOp<BasicQueue, JoinAwaiter>;
     class PutOp {
     public:
         using awaiter_type = PutAwaiter;
@@ -352,15 +345,6 @@ public:
         friend class PutAwaiter;
         BasicQueue* q_;
         T item_;
-    };
-    class JoinOp {
-    public:
-        using awaiter_type = JoinAwaiter;
-        explicit JoinOp(BasicQueue& q) noexcept : q_(&q) {}
-
-    private:
-        friend class JoinAwaiter;
-        BasicQueue* q_;
     };
 
     /// Awaitable: removes and returns an item, waiting while the queue is
@@ -399,7 +383,7 @@ public:
 
     class GetAwaiter : WaitNode {
     public:
-        explicit GetAwaiter(const GetOp& op) noexcept : WaitNode(&get_ops), q_(op.q_) {}
+        explicit GetAwaiter(const GetOp& op) noexcept : WaitNode(&get_ops), q_(&op.owner()) {}
         bool await_ready() const noexcept { return !q_->empty() || q_->shutdown_; }
         void await_suspend(std::coroutine_handle<> h, PromiseBase& task) {
             q_->check_loop(task);
@@ -472,7 +456,7 @@ public:
 
     class JoinAwaiter : WaitNode {
     public:
-        explicit JoinAwaiter(const JoinOp& op) noexcept : q_(op.q_) {}
+        explicit JoinAwaiter(const JoinOp& op) noexcept : q_(&op.owner()) {}
         bool await_ready() const noexcept { return q_->unfinished_ == 0; }
         void await_suspend(std::coroutine_handle<> h, PromiseBase& task) {
             q_->check_loop(task);

@@ -113,6 +113,22 @@ decltype(auto) member_co_await(Aw&& aw) {
 template <class Raw>
 concept names_its_awaiter = requires { typename Raw::awaiter_type; };
 
+/// What an operation returns when its awaiter needs only the object it acts
+/// on (a queue's get() and join(), a Lock's or Semaphore's acquire()): an
+/// awaitable naming its awaiter, which the task builds in place when it
+/// awaits, so the wait-list node is never copied. A class with a
+/// constructor, not an aggregate (docs/GCC12.md).
+template <class Owner, class Awaiter>
+class AwaitOp {
+public:
+    using awaiter_type = Awaiter;
+    explicit AwaitOp(Owner& o) noexcept : owner_(&o) {}
+    Owner& owner() const noexcept { return *owner_; }
+
+private:
+    Owner* owner_;
+};
+
 /// The promise's await_transform.
 template <class Aw>
 auto transform_awaitable(PromiseBase& frame, Aw&& aw) {
